@@ -1,0 +1,31 @@
+"""Repository rule wrapping Debian's -dev libraries as cc_library targets.
+
+Each target's link flags come from pkg-config, so the set of libraries (Abseil's especially)
+follows the installed packages. Headers live in /usr/include, which the compiler searches anyway.
+"""
+
+def _system_libraries_impl(ctx):
+    pkg_config = ctx.which("pkg-config")
+    if not pkg_config:
+        fail("pkg-config not found; run ci/setup.sh")
+    rules = ['load("@rules_cc//cc:defs.bzl", "cc_library")', 'package(default_visibility = ["//visibility:public"])']
+    for name, modules in ctx.attr.libraries.items():
+        result = ctx.execute([pkg_config, "--libs"] + modules)
+        if result.return_code != 0:
+            fail("pkg-config cannot find {m} for @system//:{n}: {e}\nRun ci/setup.sh to install the Debian packages.".format(
+                m = " ".join(modules),
+                n = name,
+                e = result.stderr.strip(),
+            ))
+        flags = result.stdout.strip().split(" ")
+        rules.append("cc_library(name = %r, linkopts = %r)" % (name, [f for f in flags if f]))
+    ctx.file("BUILD", "\n\n".join(rules) + "\n")
+
+system_libraries = repository_rule(
+    implementation = _system_libraries_impl,
+    attrs = {
+        "libraries": attr.string_list_dict(doc = "target name -> pkg-config modules"),
+    },
+    environ = ["PKG_CONFIG_PATH"],
+    local = True,
+)
