@@ -1,0 +1,80 @@
+#include "lib/io/file.h"
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace forge {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ScratchDir(const std::string& name) {
+  fs::path dir = fs::path(::testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+int FilesIn(const std::string& dir) {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++count;
+  return count;
+}
+
+TEST(FileTest, WriteThenReadRoundTrips) {
+  const std::string dir = ScratchDir("roundtrip");
+  const std::string path = dir + "/a.bin";
+  std::string contents("bytes\0with a zero", 17);
+  ASSERT_TRUE(WriteFileAtomically(path, contents).ok());
+  absl::StatusOr<std::string> read = ReadFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, contents);
+  EXPECT_EQ(FilesIn(dir), 1) << "no temporary file may be left behind";
+}
+
+TEST(FileTest, OverwriteReplacesWholeFile) {
+  const std::string dir = ScratchDir("overwrite");
+  const std::string path = dir + "/a.txt";
+  ASSERT_TRUE(WriteFileAtomically(path, std::string(100000, 'x')).ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "short").ok());
+  EXPECT_EQ(*ReadFile(path), "short");
+  EXPECT_EQ(FilesIn(dir), 1);
+}
+
+TEST(FileTest, FailedWriteLeavesTargetAndNoTemporary) {
+  const std::string dir = ScratchDir("failed");
+  const std::string target = dir + "/occupied";
+  fs::create_directories(target + "/child");  // renaming a file over a non-empty directory fails
+  absl::Status status = WriteFileAtomically(target, "data");
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(target), std::string::npos) << status;
+  EXPECT_TRUE(fs::is_directory(target + "/child"));
+  EXPECT_EQ(FilesIn(dir), 1);
+}
+
+TEST(FileTest, WriteIntoMissingDirectoryNamesThePath) {
+  const std::string path = ScratchDir("missing") + "/no/such/dir/file.txt";
+  absl::Status status = WriteFileAtomically(path, "data");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_NE(status.message().find("file.txt"), std::string::npos) << status;
+}
+
+TEST(FileTest, ReadErrorsNameTheFile) {
+  const std::string dir = ScratchDir("read_errors");
+  absl::StatusOr<std::string> missing = ReadFile(dir + "/absent.txt");
+  EXPECT_TRUE(absl::IsNotFound(missing.status()));
+  EXPECT_NE(missing.status().message().find("absent.txt"), std::string::npos);
+  absl::StatusOr<std::string> directory = ReadFile(dir);
+  EXPECT_TRUE(absl::IsInvalidArgument(directory.status())) << directory.status();
+}
+
+TEST(FileTest, EmptyFileReadsEmpty) {
+  const std::string path = ScratchDir("empty") + "/empty";
+  ASSERT_TRUE(WriteFileAtomically(path, "").ok());
+  EXPECT_EQ(*ReadFile(path), "");
+}
+
+}  // namespace
+}  // namespace forge
