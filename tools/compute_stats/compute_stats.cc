@@ -1,0 +1,148 @@
+#include "tools/compute_stats/compute_stats.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "lib/data/image_folder.h"
+#include "lib/image/decode.h"
+#include "lib/image/resize.h"
+#include "lib/io/file.h"
+#include "lib/util/progress.h"
+#include "tools/compute_stats/channel_moments.h"
+
+namespace forge {
+namespace {
+
+// Uniform in [0, bound) from a 64-bit engine, without the platform-specific behaviour of
+// std::uniform_int_distribution (rejection sampling removes the modulo bias).
+uint64_t UniformBelow(std::mt19937_64& engine, uint64_t bound) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  uint64_t value;
+  do {
+    value = engine();
+  } while (value >= limit);
+  return value % bound;
+}
+
+// Decodes and transforms one image as evaluation would.
+absl::StatusOr<Image> LoadImage(const std::string& path, const ComputeStatsOptions& options) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  DecodeOptions decode_options;
+  decode_options.max_pixels = options.max_pixels;
+  absl::StatusOr<Image> image = DecodeImage(*bytes, decode_options);
+  if (!image.ok()) return image.status();
+  if (options.resize_shorter > 0) *image = ResizeShorterSide(*image, options.resize_shorter);
+  if (options.center_crop > 0) *image = CenterCrop(*image, options.center_crop, options.center_crop);
+  return image;
+}
+
+absl::Status ValidateOptions(const ComputeStatsOptions& options) {
+  if (options.data.empty()) return absl::InvalidArgumentError("--data is required");
+  if (options.resize_shorter < 0) return absl::InvalidArgumentError("--resize_shorter must be >= 0");
+  if (options.center_crop < 0) return absl::InvalidArgumentError("--center_crop must be >= 0");
+  if (options.sample < 0) return absl::InvalidArgumentError("--sample must be >= 0");
+  if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<size_t> SampleIndices(size_t n, size_t k, uint64_t seed) {
+  std::vector<size_t> indices(n);
+  std::iota(indices.begin(), indices.end(), 0);
+  if (k >= n) return indices;
+  // Partial Fisher-Yates: the first k positions become a uniform sample without replacement.
+  std::mt19937_64 engine(seed);
+  for (size_t i = 0; i < k; ++i) {
+    std::swap(indices[i], indices[i + UniformBelow(engine, n - i)]);
+  }
+  indices.resize(k);
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
+  if (absl::Status status = ValidateOptions(options); !status.ok()) return status;
+  absl::StatusOr<ImageFolder> folder = ListImageFolder(options.data);
+  if (!folder.ok()) return folder.status();
+
+  const std::vector<size_t> chosen =
+      SampleIndices(folder->samples.size(),
+                    options.sample > 0 ? static_cast<size_t>(options.sample) : folder->samples.size(),
+                    options.seed);
+  const int threads = std::max<int>(
+      1, std::min<int>(options.threads > 0 ? options.threads : std::thread::hardware_concurrency(),
+                       static_cast<int>(chosen.size())));
+
+  // Each worker keeps its own moments; errors are kept per image so the skipped list comes out
+  // in dataset order whatever the scheduling.
+  std::vector<ChannelMoments> moments(threads);
+  std::vector<std::string> errors(chosen.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::unique_ptr<ProgressBar> progress;
+  if (options.progress) progress = std::make_unique<ProgressBar>("compute_stats", chosen.size());
+
+  auto work = [&](int worker) {
+    for (size_t i = next++; i < chosen.size() && !stop; i = next++) {
+      const std::string path = folder->root + "/" + folder->samples[chosen[i]].path;
+      absl::StatusOr<Image> image = LoadImage(path, options);
+      if (image.ok()) {
+        moments[worker].Add(*image);
+      } else {
+        errors[i] = std::string(image.status().message());
+        if (options.strict) stop = true;
+      }
+      if (progress) progress->Add();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& thread : pool) thread.join();
+  if (progress) progress->Finish();
+
+  ChannelMoments total;
+  for (const ChannelMoments& m : moments) total.Merge(m);
+
+  ChannelStats stats;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (errors[i].empty()) continue;
+    const std::string path = absl::StrCat(folder->root, "/", folder->samples[chosen[i]].path);
+    if (options.strict) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read image ", path, ": ", errors[i]));
+    }
+    SkippedFile* skipped = stats.add_skipped();
+    skipped->set_path(path);
+    skipped->set_error(errors[i]);
+  }
+  stats.set_images_skipped(stats.skipped_size());
+  stats.set_images(static_cast<int64_t>(chosen.size()) - stats.images_skipped());
+  if (stats.images() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("no image in ", options.data, " could be read (",
+                                                   stats.images_skipped(), " skipped)"));
+  }
+  stats.set_pixels(static_cast<int64_t>(total.pixels()));
+  for (int c = 0; c < 3; ++c) {
+    stats.add_mean(total.Mean(c));
+    stats.add_std(total.Std(c));
+    stats.add_sum(total.sum(c));
+    stats.add_sum_of_squares(Uint128ToString(total.sum_of_squares(c)));
+  }
+  StatsOptions* used = stats.mutable_options();
+  used->set_data(options.data);
+  used->set_resize_shorter(options.resize_shorter);
+  used->set_center_crop(options.center_crop);
+  used->set_sample(options.sample);
+  used->set_seed(options.seed);
+  used->set_max_pixels(options.max_pixels);
+  return stats;
+}
+
+}  // namespace forge

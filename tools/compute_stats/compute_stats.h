@@ -1,0 +1,39 @@
+// compute_stats: exact per-channel mean and standard deviation of a dataset, seen through the
+// same resize and center crop that evaluation uses.
+#ifndef FORGE_TOOLS_COMPUTE_STATS_COMPUTE_STATS_H_
+#define FORGE_TOOLS_COMPUTE_STATS_COMPUTE_STATS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/stats.pb.h"
+
+namespace forge {
+
+struct ComputeStatsOptions {
+  std::string data;            // an ImageFolder directory (root/<class>/<image>)
+  int resize_shorter = 256;    // shorter side after resizing; 0 keeps the decoded size
+  int center_crop = 224;       // square center crop; 0 keeps the whole (resized) image
+  int64_t sample = 0;          // > 0: a uniform random sample of this many images
+  uint64_t seed = 0;           // seed of the sample
+  int threads = 0;             // 0: one per core
+  bool strict = false;         // an unreadable image fails the run instead of being skipped
+  int64_t max_pixels = 178956970;  // decompression-bomb limit; <= 0 disables
+  bool progress = true;        // report progress on stderr
+};
+
+// Reads the images of `options.data` and returns their statistics. The result is identical
+// whatever `threads` is. Unreadable images are skipped and listed (or, with `strict`, fail the
+// run with InvalidArgument naming the file). Fails if the dataset cannot be listed, if the
+// options are invalid, or if no image could be read.
+absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options);
+
+// `k` distinct indices drawn uniformly from [0, n) with `seed`, in increasing order; all of
+// [0, n) when k >= n. The same on every platform.
+std::vector<size_t> SampleIndices(size_t n, size_t k, uint64_t seed);
+
+}  // namespace forge
+
+#endif  // FORGE_TOOLS_COMPUTE_STATS_COMPUTE_STATS_H_
