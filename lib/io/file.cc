@@ -76,6 +76,57 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents;
 }
 
+absl::StatusOr<std::unique_ptr<AtomicFile>> AtomicFile::Create(const std::string& path) {
+  if (path.empty() || path.back() == '/') {
+    return absl::InvalidArgumentError(absl::StrCat("not a file name: '", path, "'"));
+  }
+  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
+  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot create a temporary file beside", path);
+  // mkstemp creates 0600; give the result the permissions a plain create would.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  return std::unique_ptr<AtomicFile>(new AtomicFile(path, std::move(temp), fd));
+}
+
+AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd)
+    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) Abort();
+}
+
+void AtomicFile::Abort() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(temp_path_.c_str());
+}
+
+absl::Status AtomicFile::Append(absl::string_view data) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already closed"));
+  if (!WriteAll(fd_, data)) return ErrnoError(errno, "cannot write", temp_path_);
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFile::Commit() {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already closed"));
+  if (::fsync(fd_) != 0) return ErrnoError(errno, "cannot write", temp_path_);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) return ErrnoError(errno, "cannot write", temp_path_);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return ErrnoError(errno, "cannot rename a temporary file to", path_);
+  }
+  committed_ = true;
+  int dir_fd = ::open(DirectoryOf(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
   if (path == "-") {
     std::cout.write(contents.data(), static_cast<std::streamsize>(contents.size()));
@@ -83,39 +134,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     if (!std::cout) return absl::DataLossError("cannot write standard output");
     return absl::OkStatus();
   }
-  if (path.empty() || path.back() == '/') {
-    return absl::InvalidArgumentError(absl::StrCat("not a file name: '", path, "'"));
-  }
-  const std::string directory = DirectoryOf(path);
-  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "cannot create a temporary file beside", path);
-  // mkstemp creates 0600; give the result the permissions a plain create would.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  if (!WriteAll(fd, contents) || ::fsync(fd) != 0) {
-    int error = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return ErrnoError(error, "cannot write", temp);
-  }
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoError(error, "cannot write", temp);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoError(error, "cannot rename a temporary file to", path);
-  }
-  int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
+  if (!file.ok()) return file.status();
+  if (absl::Status status = (*file)->Append(contents); !status.ok()) return status;
+  return (*file)->Commit();
 }
 
 }  // namespace forge

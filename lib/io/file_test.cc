@@ -76,5 +76,34 @@ TEST(FileTest, EmptyFileReadsEmpty) {
   EXPECT_EQ(*ReadFile(path), "");
 }
 
+TEST(AtomicFileTest, AppearsOnlyOnCommit) {
+  const std::string dir = ScratchDir("atomic_commit");
+  const std::string path = dir + "/out.rec";
+  ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
+  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE((*file)->Append("new ").ok());
+  ASSERT_TRUE((*file)->Append("contents").ok());
+  EXPECT_EQ(*ReadFile(path), "old");
+  ASSERT_TRUE((*file)->Commit().ok());
+  EXPECT_EQ(*ReadFile(path), "new contents");
+  EXPECT_FALSE((*file)->Append("more").ok());
+  EXPECT_EQ(FilesIn(dir), 1);
+}
+
+TEST(AtomicFileTest, AbandonedWriteLeavesOldFileAndNoTemporary) {
+  const std::string dir = ScratchDir("atomic_abort");
+  const std::string path = dir + "/out.rec";
+  ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
+  {
+    absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append("half").ok());
+    EXPECT_EQ(FilesIn(dir), 2);
+  }
+  EXPECT_EQ(*ReadFile(path), "old");
+  EXPECT_EQ(FilesIn(dir), 1);
+}
+
 }  // namespace
 }  // namespace forge
