@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   bazel-bootstrap bazel-platforms g++ pkg-config python3 python3-pip
-  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libisal-dev
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
 )
@@ -44,5 +44,5 @@ deb_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not foun
 pip_version() { "$PYTHON" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || echo "not found"; }
 echo "setup: bazel $(deb_version bazel-bootstrap), $(version g++ --version)"
 echo "setup: protoc $(version protoc --version), abseil $(deb_version libabsl-dev), gflags $(deb_version libgflags-dev), glog $(deb_version libgoogle-glog-dev)"
-echo "setup: libjpeg-turbo $(deb_version libturbojpeg0-dev), libpng $(deb_version libpng-dev), googletest $(deb_version libgtest-dev)"
+echo "setup: libjpeg-turbo $(deb_version libturbojpeg0-dev), libpng $(deb_version libpng-dev), isa-l $(deb_version libisal-dev), googletest $(deb_version libgtest-dev)"
 echo "setup: python $($PYTHON --version 2>&1 | cut -d' ' -f2), torch $(pip_version torch), torchvision $(pip_version torchvision)"
