@@ -14,14 +14,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+testdata::TinyImageNetOptions TinyOptions() {
+  testdata::TinyImageNetOptions options;
+  options.train_per_class = 12;
+  return options;
+}
+
 // The tiny ImageNet, generated once for all tests.
 const std::string& TinyImageNet() {
   static const std::string* root = [] {
     auto* path = new std::string(::testing::TempDir() + "/compute_stats_test_tiny");
     fs::remove_all(*path);
-    testdata::TinyImageNetOptions options;
-    options.train_per_class = 12;
-    absl::Status status = testdata::WriteTinyImageNet(*path, options);
+    absl::Status status = testdata::WriteTinyImageNet(*path, TinyOptions());
     EXPECT_TRUE(status.ok()) << status;
     return path;
   }();
@@ -87,7 +91,7 @@ TEST(ComputeStatsTest, IdenticalWhateverTheThreadCount) {
 }
 
 TEST(ComputeStatsTest, PathologicalFilesAreSkippedAndListed) {
-  const testdata::PathologicalFiles bad = testdata::TinyImageNetPathologicalFiles();
+  const testdata::PathologicalFiles bad = testdata::TinyImageNetPathologicalFiles(TinyOptions());
   absl::StatusOr<ChannelStats> stats = ComputeStats(Options(TinyImageNet() + "/train"));
   ASSERT_TRUE(stats.ok()) << stats.status();
   std::set<std::string> skipped;
