@@ -8,10 +8,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "lib/data/image_folder.h"
+#include "lib/data/dataset.h"
 #include "lib/image/decode.h"
 #include "lib/image/resize.h"
-#include "lib/io/file.h"
 #include "lib/util/progress.h"
 #include "tools/compute_stats/channel_moments.h"
 
@@ -29,13 +28,14 @@ uint64_t UniformBelow(std::mt19937_64& engine, uint64_t bound) {
   return value % bound;
 }
 
-// Decodes and transforms one image as evaluation would.
-absl::StatusOr<Image> LoadImage(const std::string& path, const ComputeStatsOptions& options) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
+// Reads, decodes and transforms sample `i` as evaluation would.
+absl::StatusOr<Image> LoadImage(const ImageDataset& dataset, size_t i,
+                                const ComputeStatsOptions& options) {
+  absl::StatusOr<EncodedSample> sample = dataset.Read(i);
+  if (!sample.ok()) return sample.status();
   DecodeOptions decode_options;
   decode_options.max_pixels = options.max_pixels;
-  absl::StatusOr<Image> image = DecodeImage(*bytes, decode_options);
+  absl::StatusOr<Image> image = DecodeImage(sample->image, decode_options);
   if (!image.ok()) return image.status();
   if (options.resize_shorter > 0) *image = ResizeShorterSide(*image, options.resize_shorter);
   if (options.center_crop > 0) *image = CenterCrop(*image, options.center_crop, options.center_crop);
@@ -69,13 +69,13 @@ std::vector<size_t> SampleIndices(size_t n, size_t k, uint64_t seed) {
 
 absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
   if (absl::Status status = ValidateOptions(options); !status.ok()) return status;
-  absl::StatusOr<ImageFolder> folder = ListImageFolder(options.data);
-  if (!folder.ok()) return folder.status();
+  absl::StatusOr<std::unique_ptr<ImageDataset>> opened = OpenImageDataset(options.data);
+  if (!opened.ok()) return opened.status();
+  const ImageDataset& dataset = **opened;
 
-  const std::vector<size_t> chosen =
-      SampleIndices(folder->samples.size(),
-                    options.sample > 0 ? static_cast<size_t>(options.sample) : folder->samples.size(),
-                    options.seed);
+  const std::vector<size_t> chosen = SampleIndices(
+      dataset.size(), options.sample > 0 ? static_cast<size_t>(options.sample) : dataset.size(),
+      options.seed);
   const int threads = std::max<int>(
       1, std::min<int>(options.threads > 0 ? options.threads : std::thread::hardware_concurrency(),
                        static_cast<int>(chosen.size())));
@@ -91,8 +91,7 @@ absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
 
   auto work = [&](int worker) {
     for (size_t i = next++; i < chosen.size() && !stop; i = next++) {
-      const std::string path = folder->root + "/" + folder->samples[chosen[i]].path;
-      absl::StatusOr<Image> image = LoadImage(path, options);
+      absl::StatusOr<Image> image = LoadImage(dataset, chosen[i], options);
       if (image.ok()) {
         moments[worker].Add(*image);
       } else {
@@ -114,7 +113,7 @@ absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
   ChannelStats stats;
   for (size_t i = 0; i < chosen.size(); ++i) {
     if (errors[i].empty()) continue;
-    const std::string path = absl::StrCat(folder->root, "/", folder->samples[chosen[i]].path);
+    const std::string path = dataset.Describe(chosen[i]);
     if (options.strict) {
       return absl::InvalidArgumentError(absl::StrCat("cannot read image ", path, ": ", errors[i]));
     }

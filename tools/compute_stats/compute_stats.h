@@ -13,7 +13,7 @@
 namespace forge {
 
 struct ComputeStatsOptions {
-  std::string data;            // an ImageFolder directory (root/<class>/<image>)
+  std::string data;            // an ImageFolder directory or a shard manifest
   int resize_shorter = 256;    // shorter side after resizing; 0 keeps the decoded size
   int center_crop = 224;       // square center crop; 0 keeps the whole (resized) image
   int64_t sample = 0;          // > 0: a uniform random sample of this many images

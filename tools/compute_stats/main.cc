@@ -10,7 +10,7 @@
 #include "lib/util/tool_init.h"
 #include "tools/compute_stats/compute_stats.h"
 
-DEFINE_string(data, "", "Dataset: an ImageFolder directory (root/<class>/<image>).");
+DEFINE_string(data, "", "Dataset: an ImageFolder directory (root/<class>/<image>) or a manifest written by shard.");
 DEFINE_string(out, "", "Stats proto to write (.pb, .txtpb, .json; - for stdout). Required.");
 DEFINE_int32(resize_shorter, 256, "Resize the shorter side to this first; 0 disables.");
 DEFINE_int32(center_crop, 224, "Then take a square center crop of this size; 0 disables.");
