@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <numeric>
-#include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "lib/data/dataset.h"
+#include "lib/data/random.h"
 #include "lib/image/decode.h"
 #include "lib/image/resize.h"
 #include "lib/util/progress.h"
@@ -16,17 +15,6 @@
 
 namespace forge {
 namespace {
-
-// Uniform in [0, bound) from a 64-bit engine, without the platform-specific behaviour of
-// std::uniform_int_distribution (rejection sampling removes the modulo bias).
-uint64_t UniformBelow(std::mt19937_64& engine, uint64_t bound) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t value;
-  do {
-    value = engine();
-  } while (value >= limit);
-  return value % bound;
-}
 
 // Reads, decodes and transforms sample `i` as evaluation would.
 absl::StatusOr<Image> LoadImage(const ImageDataset& dataset, size_t i,
@@ -52,20 +40,6 @@ absl::Status ValidateOptions(const ComputeStatsOptions& options) {
 }
 
 }  // namespace
-
-std::vector<size_t> SampleIndices(size_t n, size_t k, uint64_t seed) {
-  std::vector<size_t> indices(n);
-  std::iota(indices.begin(), indices.end(), 0);
-  if (k >= n) return indices;
-  // Partial Fisher-Yates: the first k positions become a uniform sample without replacement.
-  std::mt19937_64 engine(seed);
-  for (size_t i = 0; i < k; ++i) {
-    std::swap(indices[i], indices[i + UniformBelow(engine, n - i)]);
-  }
-  indices.resize(k);
-  std::sort(indices.begin(), indices.end());
-  return indices;
-}
 
 absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
   if (absl::Status status = ValidateOptions(options); !status.ok()) return status;

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/stats.pb.h"
@@ -29,10 +28,6 @@ struct ComputeStatsOptions {
 // run with InvalidArgument naming the file). Fails if the dataset cannot be listed, if the
 // options are invalid, or if no image could be read.
 absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options);
-
-// `k` distinct indices drawn uniformly from [0, n) with `seed`, in increasing order; all of
-// [0, n) when k >= n. The same on every platform.
-std::vector<size_t> SampleIndices(size_t n, size_t k, uint64_t seed);
 
 }  // namespace forge
 

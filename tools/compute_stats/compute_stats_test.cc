@@ -154,29 +154,5 @@ TEST(ComputeStatsTest, BadInputsAreInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
 }
 
-TEST(SampleIndicesTest, DistinctSortedDeterministic) {
-  std::vector<size_t> sample = SampleIndices(1000, 100, 42);
-  ASSERT_EQ(sample.size(), 100u);
-  EXPECT_TRUE(std::is_sorted(sample.begin(), sample.end()));
-  EXPECT_EQ(std::set<size_t>(sample.begin(), sample.end()).size(), 100u);
-  EXPECT_LT(sample.back(), 1000u);
-  EXPECT_EQ(SampleIndices(1000, 100, 42), sample);
-  EXPECT_NE(SampleIndices(1000, 100, 43), sample);
-  EXPECT_EQ(SampleIndices(5, 10, 1).size(), 5u);
-}
-
-TEST(SampleIndicesTest, CoversTheWholeRangeUniformly) {
-  // Not the first N: over many seeds every index is drawn about k/n of the time.
-  const size_t n = 50, k = 10, trials = 5000;
-  std::vector<int> hits(n);
-  for (size_t seed = 0; seed < trials; ++seed) {
-    for (size_t i : SampleIndices(n, k, seed)) ++hits[i];
-  }
-  const double expected = trials * static_cast<double>(k) / n;  // 1000
-  for (size_t i = 0; i < n; ++i) {
-    EXPECT_NEAR(hits[i], expected, 150) << "index " << i;  // > 5 sigma
-  }
-}
-
 }  // namespace
 }  // namespace forge
