@@ -1,0 +1,50 @@
+// Which samples each step of training sees: a per-epoch permutation determined by (seed, epoch)
+// alone, partitioned across ranks like PyTorch's DistributedSampler, cut into batches, and
+// resumable at any batch.
+#ifndef FORGE_LIB_DATA_SAMPLER_H_
+#define FORGE_LIB_DATA_SAMPLER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace forge {
+
+struct SamplerOptions {
+  bool shuffle = true;     // false: dataset order (evaluation)
+  uint64_t seed = 0;
+  int rank = 0;            // this process's position in [0, world_size)
+  int world_size = 1;
+  // When the dataset does not divide evenly across ranks: false pads by repeating samples from
+  // the start of the (shuffled) order, as DistributedSampler does; true drops the tail.
+  bool drop_uneven = false;
+  int batch_size = 1;
+  // false keeps a last, smaller batch; true drops it.
+  bool drop_last_batch = false;
+};
+
+// The samples of one epoch for one rank, in order, cut into batches.
+//
+//   EpochSampler sampler(dataset->size(), options, epoch);
+//   for (int64_t b = start_batch; b < sampler.num_batches(); ++b) Load(sampler.Batch(b));
+class EpochSampler {
+ public:
+  EpochSampler(size_t dataset_size, const SamplerOptions& options, int64_t epoch);
+
+  // Sample indices this rank sees in the epoch, in order.
+  const std::vector<size_t>& indices() const { return indices_; }
+  int64_t num_batches() const;
+  // Dataset indices of batch `b` (0 <= b < num_batches()).
+  std::vector<size_t> Batch(int64_t b) const;
+  // Position within this rank's epoch of the first sample of batch `b`, for per-sample seeds.
+  int64_t FirstPosition(int64_t b) const { return b * batch_size_; }
+
+ private:
+  std::vector<size_t> indices_;
+  int batch_size_;
+  bool drop_last_batch_;
+};
+
+}  // namespace forge
+
+#endif  // FORGE_LIB_DATA_SAMPLER_H_

@@ -1,0 +1,99 @@
+#include "lib/data/sampler.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace forge {
+namespace {
+
+SamplerOptions Options(int batch_size, int rank = 0, int world_size = 1) {
+  SamplerOptions options;
+  options.seed = 3;
+  options.batch_size = batch_size;
+  options.rank = rank;
+  options.world_size = world_size;
+  return options;
+}
+
+TEST(EpochSamplerTest, EpochIsAPermutationFixedBySeedAndEpoch) {
+  EpochSampler a(100, Options(8), 0);
+  std::vector<size_t> sorted = a.indices();
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < 100; ++i) ASSERT_EQ(sorted[i], i);
+  EXPECT_EQ(EpochSampler(100, Options(8), 0).indices(), a.indices());
+  EXPECT_NE(EpochSampler(100, Options(8), 1).indices(), a.indices());
+  SamplerOptions other = Options(8);
+  other.seed = 4;
+  EXPECT_NE(EpochSampler(100, other, 0).indices(), a.indices());
+}
+
+TEST(EpochSamplerTest, BatchesCoverTheEpochAndResumeAnywhere) {
+  EpochSampler sampler(100, Options(8), 2);
+  EXPECT_EQ(sampler.num_batches(), 13);  // 12 full + 4 left over
+  std::vector<size_t> joined;
+  for (int64_t b = 0; b < sampler.num_batches(); ++b) {
+    std::vector<size_t> batch = sampler.Batch(b);
+    EXPECT_EQ(batch.size(), b < 12 ? 8u : 4u);
+    EXPECT_EQ(sampler.FirstPosition(b), b * 8);
+    joined.insert(joined.end(), batch.begin(), batch.end());
+  }
+  EXPECT_EQ(joined, sampler.indices());
+  // A sampler rebuilt later (e.g. after a restart) gives the same batch 7.
+  EXPECT_EQ(EpochSampler(100, Options(8), 2).Batch(7), sampler.Batch(7));
+  SamplerOptions drop = Options(8);
+  drop.drop_last_batch = true;
+  EXPECT_EQ(EpochSampler(100, drop, 2).num_batches(), 12);
+}
+
+TEST(EpochSamplerTest, RanksPartitionLikeDistributedSampler) {
+  // 10 samples over 4 ranks: padded to 12 by repeating the first two of the order.
+  const SamplerOptions base = Options(2);
+  EpochSampler whole(10, base, 5);
+  std::map<size_t, int> seen;
+  for (int rank = 0; rank < 4; ++rank) {
+    SamplerOptions options = base;
+    options.rank = rank;
+    options.world_size = 4;
+    EpochSampler sampler(10, options, 5);
+    ASSERT_EQ(sampler.indices().size(), 3u);
+    for (size_t k = 0; k < 3; ++k) {
+      const size_t position = rank + 4 * k;  // DistributedSampler: indices[rank::world]
+      EXPECT_EQ(sampler.indices()[k], whole.indices()[position % 10]);
+      ++seen[sampler.indices()[k]];
+    }
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(seen[whole.indices()[0]], 2);
+  EXPECT_EQ(seen[whole.indices()[1]], 2);
+  // Dropping the uneven tail instead: 8 samples, each once.
+  std::set<size_t> dropped;
+  for (int rank = 0; rank < 4; ++rank) {
+    SamplerOptions options = base;
+    options.rank = rank;
+    options.world_size = 4;
+    options.drop_uneven = true;
+    EpochSampler sampler(10, options, 5);
+    EXPECT_EQ(sampler.indices().size(), 2u);
+    dropped.insert(sampler.indices().begin(), sampler.indices().end());
+  }
+  EXPECT_EQ(dropped.size(), 8u);
+}
+
+TEST(EpochSamplerTest, UnshuffledIsDatasetOrder) {
+  SamplerOptions options = Options(4);
+  options.shuffle = false;
+  EpochSampler sampler(6, options, 9);
+  EXPECT_EQ(sampler.indices(), (std::vector<size_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(sampler.Batch(1), (std::vector<size_t>{4, 5}));
+}
+
+TEST(EpochSamplerTest, EmptyDataset) {
+  EpochSampler sampler(0, Options(4), 0);
+  EXPECT_EQ(sampler.num_batches(), 0);
+}
+
+}  // namespace
+}  // namespace forge
