@@ -24,13 +24,13 @@ cc_library(
     linkopts = [
         "-L{lib}",
         "-Wl,-rpath,{lib}",
-        "-Wl,--no-as-needed",
+        "-Wl,--push-state,--no-as-needed",
         "-ltorch",
         "-ltorch_cpu",
         "-ltorch_cuda",
         "-lc10_cuda",
         "-lc10",
-        "-Wl,--as-needed",
+        "-Wl,--pop-state",
     ],
     deps = ["@system//:glog"],
 )

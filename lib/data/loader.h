@@ -1,0 +1,104 @@
+// The input pipeline of training and evaluation: reads samples of an ImageDataset in the order
+// an EpochSampler gives, transforms them on worker threads into uint8 image batches, and hands
+// the batches out in order, a bounded number prepared ahead.
+//
+// Every sample's randomness comes from (seed, epoch, position in the epoch), so batches are the
+// same whatever the thread count or prefetch depth, and a restart at batch b sees what an
+// uninterrupted run would have seen.
+//
+//   Loader loader(*dataset, options, epoch, /*start_batch=*/0);
+//   Batch batch;
+//   while (loader.Next(&batch)) Train(batch.images, batch.labels);
+//   if (!loader.status().ok()) return loader.status();
+#ifndef FORGE_LIB_DATA_LOADER_H_
+#define FORGE_LIB_DATA_LOADER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "lib/data/dataset.h"
+#include "lib/data/sampler.h"
+
+namespace forge {
+
+// Turns one encoded image into height x width x 3 uint8 pixels at `out`, drawing any randomness
+// from `seed`. Must be thread-safe. An InvalidArgument status means the image cannot be
+// decoded: the sample is skipped and counted.
+using SampleTransform =
+    std::function<absl::Status(absl::string_view encoded, uint64_t seed, uint8_t* out)>;
+
+struct LoaderOptions {
+  SamplerOptions sampler;
+  int height = 224;
+  int width = 224;
+  SampleTransform transform;
+  int threads = 0;              // 0: one per core
+  int prefetch_batches = 4;     // batches prepared ahead of the consumer, at least 1
+  bool nchw = false;            // images as N x 3 x H x W (a copy) instead of N x H x W x 3
+  bool pin_memory = true;       // page-locked batches when CUDA is available
+  // A damaged record (CRC mismatch, DataLoss) stops the epoch with an error naming the shard and
+  // offset, unless this is set: then it is skipped and counted like an undecodable image.
+  bool skip_corrupt = false;
+};
+
+struct Batch {
+  int64_t index = 0;            // batch number within the epoch
+  torch::Tensor images;         // uint8, N x H x W x 3 (or N x 3 x H x W)
+  torch::Tensor labels;         // int64, N
+  int skipped = 0;              // samples of this batch that could not be used
+};
+
+class Loader {
+ public:
+  Loader(const ImageDataset& dataset, LoaderOptions options, int64_t epoch, int64_t start_batch = 0);
+  ~Loader();  // stops the workers; safe at any point of the epoch
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // The next batch in order; false at the end of the epoch or after an error (see status()).
+  bool Next(Batch* batch);
+
+  const absl::Status& status() const { return status_; }
+  int64_t num_batches() const { return sampler_.num_batches(); }
+  // Seconds Next() spent waiting for a batch that was not ready yet.
+  double wait_seconds() const { return wait_seconds_; }
+  // Samples skipped so far (undecodable, or corrupt with skip_corrupt).
+  int64_t skipped() const { return skipped_.load(); }
+
+ private:
+  void Work();
+  absl::Status MakeBatch(int64_t b, Batch* batch);
+
+  const ImageDataset& dataset_;
+  const LoaderOptions options_;
+  const int64_t epoch_;
+  const EpochSampler sampler_;
+
+  std::mutex mutex_;
+  std::condition_variable ready_;   // a batch finished, or an error
+  std::condition_variable space_;   // the consumer took a batch
+  int64_t next_to_make_;            // guarded by mutex_
+  int64_t next_to_consume_;         // guarded by mutex_
+  std::map<int64_t, Batch> done_;   // guarded by mutex_
+  absl::Status worker_status_;      // guarded by mutex_
+  bool stopping_ = false;           // guarded by mutex_
+
+  absl::Status status_;
+  double wait_seconds_ = 0;
+  std::atomic<int64_t> skipped_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace forge
+
+#endif  // FORGE_LIB_DATA_LOADER_H_

@@ -1,0 +1,175 @@
+#include "lib/data/loader.h"
+
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace forge {
+namespace {
+
+// Samples whose "encoded image" is the text "img <i>" ("bad" or "crc" for failing ones).
+class FakeDataset : public ImageDataset {
+ public:
+  explicit FakeDataset(size_t size) : size_(size) {
+    for (int c = 0; c < 3; ++c) classes_.emplace_back();
+  }
+  std::set<size_t> undecodable, corrupt;
+
+  const std::string& source() const override { return source_; }
+  size_t size() const override { return size_; }
+  const std::vector<ClassInfo>& classes() const override { return classes_; }
+  std::string Describe(size_t i) const override { return absl::StrCat("fake@", i); }
+  absl::StatusOr<EncodedSample> Read(size_t i) const override {
+    if (corrupt.count(i)) return absl::DataLossError(absl::StrCat("fake@", i, ": payload CRC mismatch"));
+    return EncodedSample{undecodable.count(i) ? "bad" : absl::StrCat("img ", i), static_cast<int>(i % 3)};
+  }
+
+ private:
+  size_t size_;
+  std::string source_ = "fake";
+  std::vector<ClassInfo> classes_;
+};
+
+// Writes the sample number into the first pixel bytes and seed-derived bytes after it.
+absl::Status FakeTransform(absl::string_view encoded, uint64_t seed, uint8_t* out) {
+  int index;
+  if (!absl::ConsumePrefix(&encoded, "img ") || !absl::SimpleAtoi(encoded, &index)) {
+    return absl::InvalidArgumentError("not an image");
+  }
+  for (int p = 0; p < 4 * 4 * 3; ++p) out[p] = static_cast<uint8_t>((seed >> (p % 8)) + p);
+  out[0] = static_cast<uint8_t>(index);
+  return absl::OkStatus();
+}
+
+LoaderOptions Options(int threads, int prefetch, int batch_size = 5) {
+  LoaderOptions options;
+  options.sampler.seed = 11;
+  options.sampler.batch_size = batch_size;
+  options.height = 4;
+  options.width = 4;
+  options.transform = FakeTransform;
+  options.threads = threads;
+  options.prefetch_batches = prefetch;
+  return options;
+}
+
+std::vector<Batch> LoadAll(const ImageDataset& dataset, const LoaderOptions& options, int64_t epoch,
+                           int64_t start = 0) {
+  Loader loader(dataset, options, epoch, start);
+  std::vector<Batch> batches;
+  Batch batch;
+  while (loader.Next(&batch)) batches.push_back(batch);
+  EXPECT_TRUE(loader.status().ok()) << loader.status();
+  return batches;
+}
+
+void ExpectSameBatches(const std::vector<Batch>& a, const std::vector<Batch>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].index, b[i].index);
+    EXPECT_TRUE(torch::equal(a[i].images, b[i].images)) << "batch " << i;
+    EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels)) << "batch " << i;
+  }
+}
+
+TEST(LoaderTest, BatchesFollowTheSamplerWithLabels) {
+  FakeDataset dataset(23);
+  const LoaderOptions options = Options(2, 3);
+  std::vector<Batch> batches = LoadAll(dataset, options, 4);
+  EpochSampler sampler(23, options.sampler, 4);
+  ASSERT_EQ(batches.size(), 5u);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    EXPECT_EQ(batches[b].index, static_cast<int64_t>(b));
+    std::vector<size_t> expected = sampler.Batch(b);
+    ASSERT_EQ(batches[b].images.sizes(), (std::vector<int64_t>{static_cast<int64_t>(expected.size()), 4, 4, 3}));
+    EXPECT_EQ(batches[b].images.dtype(), torch::kUInt8);
+    EXPECT_EQ(batches[b].labels.dtype(), torch::kInt64);
+    for (size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(batches[b].images[k][0][0][0].item<int>(), static_cast<int>(expected[k]));
+      EXPECT_EQ(batches[b].labels[k].item<int64_t>(), static_cast<int64_t>(expected[k] % 3));
+    }
+  }
+}
+
+TEST(LoaderTest, SameBatchesWhateverThreadsAndPrefetch) {
+  FakeDataset dataset(57);
+  const std::vector<Batch> reference = LoadAll(dataset, Options(1, 1), 2);
+  for (int threads : {2, 4}) {
+    for (int prefetch : {1, 2, 8}) ExpectSameBatches(LoadAll(dataset, Options(threads, prefetch), 2), reference);
+  }
+  // Another epoch draws other samples and other randomness.
+  EXPECT_FALSE(torch::equal(LoadAll(dataset, Options(2, 2), 3)[0].images, reference[0].images));
+}
+
+TEST(LoaderTest, ResumingAtABatchContinuesIdentically) {
+  FakeDataset dataset(40);
+  const std::vector<Batch> whole = LoadAll(dataset, Options(2, 2), 1);
+  const std::vector<Batch> resumed = LoadAll(dataset, Options(3, 4), 1, /*start=*/5);
+  ExpectSameBatches(resumed, std::vector<Batch>(whole.begin() + 5, whole.end()));
+}
+
+TEST(LoaderTest, UndecodableSamplesAreSkippedAndCounted) {
+  FakeDataset dataset(20);
+  dataset.undecodable = {3, 7, 8};
+  Loader loader(dataset, Options(2, 2), 0);
+  Batch batch;
+  int64_t images = 0, skipped = 0;
+  while (loader.Next(&batch)) {
+    images += batch.images.size(0);
+    skipped += batch.skipped;
+    EXPECT_EQ(batch.images.size(0), batch.labels.size(0));
+    for (int64_t k = 0; k < batch.images.size(0); ++k) {
+      EXPECT_EQ(dataset.undecodable.count(batch.images[k][0][0][0].item<int>()), 0u);
+    }
+  }
+  EXPECT_TRUE(loader.status().ok()) << loader.status();
+  EXPECT_EQ(images, 17);
+  EXPECT_EQ(skipped, 3);
+  EXPECT_EQ(loader.skipped(), 3);
+}
+
+TEST(LoaderTest, CorruptRecordStopsWithItsNameUnlessSkipped) {
+  FakeDataset dataset(30);
+  dataset.corrupt = {12};
+  {
+    Loader loader(dataset, Options(2, 2), 0);
+    Batch batch;
+    while (loader.Next(&batch)) {
+    }
+    EXPECT_TRUE(absl::IsDataLoss(loader.status())) << loader.status();
+    EXPECT_NE(loader.status().message().find("fake@12"), std::string::npos);
+  }
+  LoaderOptions skipping = Options(2, 2);
+  skipping.skip_corrupt = true;
+  int64_t images = 0;
+  for (const Batch& batch : LoadAll(dataset, skipping, 0)) images += batch.images.size(0);
+  EXPECT_EQ(images, 29);
+}
+
+TEST(LoaderTest, NchwLayout) {
+  FakeDataset dataset(6);
+  LoaderOptions options = Options(1, 1);
+  options.nchw = true;
+  std::vector<Batch> batches = LoadAll(dataset, options, 0);
+  std::vector<Batch> nhwc = LoadAll(dataset, Options(1, 1), 0);
+  ASSERT_EQ(batches[0].images.sizes(), (std::vector<int64_t>{5, 3, 4, 4}));
+  EXPECT_TRUE(batches[0].images.is_contiguous());
+  EXPECT_TRUE(torch::equal(batches[0].images, nhwc[0].images.permute({0, 3, 1, 2})));
+}
+
+TEST(LoaderTest, StoppingMidEpochShutsDownCleanly) {
+  FakeDataset dataset(1000);
+  for (int trial = 0; trial < 20; ++trial) {
+    Loader loader(dataset, Options(3, 2, 2), trial);
+    Batch batch;
+    for (int i = 0; i < trial % 4; ++i) ASSERT_TRUE(loader.Next(&batch));
+  }  // destructor joins workers blocked on a full prefetch queue
+}
+
+}  // namespace
+}  // namespace forge
