@@ -1,0 +1,623 @@
+// JPEG decoding through libjpeg(-turbo)'s libjpeg API and PNG decoding through libpng, both
+// with error handlers that longjmp back to us, so that no input can print, exit or abort.
+//
+// setjmp/longjmp discipline: every function that calls setjmp holds no C++ object with a
+// destructor and modifies no local variable it reads after the jump; all C++ state (buffers,
+// messages) lives in objects constructed by the caller before the call.
+#include "lib/image/decode.h"
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "lib/image/image.h"
+
+// jpeglib.h needs FILE and size_t declared before it.
+#include <jerror.h>
+#include <jpeglib.h>
+#include <png.h>
+
+namespace forge {
+namespace {
+
+// A progressive JPEG may hold any number of scans and each costs a pass over the whole
+// coefficient buffer; real encoders write about 10. More than this is refused as an attack.
+constexpr int kMaxJpegScans = 1000;
+
+constexpr unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
+absl::Status EmptyInputError() { return absl::InvalidArgumentError("empty input (0 bytes)"); }
+
+// Shows the first bytes in hex, and as text when they are printable, e.g. for an HTML error
+// page saved under an image's name.
+absl::Status UnknownFormatError(absl::string_view bytes) {
+  constexpr size_t kShown = 8;
+  const absl::string_view head = bytes.substr(0, kShown);
+  std::string hex;
+  std::string text;
+  for (const char c : head) {
+    const auto byte = static_cast<unsigned char>(c);
+    absl::StrAppendFormat(&hex, "%s%02x", hex.empty() ? "" : " ", byte);
+    text.push_back(byte >= 0x20 && byte < 0x7F ? c : '.');
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "unknown image format, neither JPEG nor PNG (%d bytes, starting with %s \"%s\"%s)",
+      bytes.size(), hex, text, bytes.size() > kShown ? "..." : ""));
+}
+
+absl::Status CheckSize(ImageFormat format, int64_t width, int64_t height,
+                       const DecodeOptions& options) {
+  if (width <= 0 || height <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s image has zero size (%dx%d)", ImageFormatName(format), width, height));
+  }
+  const int64_t pixels = width * height;
+  if (options.max_pixels > 0 && pixels > options.max_pixels) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s image is %dx%d = %d pixels, more than the limit of %d pixels "
+                        "(DecodeOptions::max_pixels; a decompression bomb?)",
+                        ImageFormatName(format), width, height, pixels, options.max_pixels));
+  }
+  return absl::OkStatus();
+}
+
+// Allocates the output; a failure (possible only with max_pixels disabled) is an error, not
+// a crash.
+absl::Status AllocateImage(int width, int height, Image* image) {
+  try {
+    *image = Image(width, height);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("cannot allocate a %dx%d RGB image", width, height));
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------------------------------
+// JPEG
+
+// libjpeg's error manager extended with our jump target and the first error's message.
+struct JpegErrorContext {
+  jpeg_error_mgr pub;  // First member: libjpeg hands callbacks &pub, we cast it back.
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+  bool truncated;
+  bool own_message;  // `message` is ours, not libjpeg's.
+};
+
+// Everything libjpeg needs for one image. Constructed (zeroed) before any setjmp, destroyed
+// after the last longjmp could happen.
+struct JpegDecoder {
+  JpegDecoder() {
+    std::memset(&cinfo, 0, sizeof(cinfo));
+    std::memset(&err, 0, sizeof(err));
+    std::memset(&progress, 0, sizeof(progress));
+  }
+  // Safe on a zeroed or half-created struct: jpeg_destroy checks cinfo.mem.
+  ~JpegDecoder() { jpeg_destroy_decompress(&cinfo); }
+  JpegDecoder(const JpegDecoder&) = delete;
+  JpegDecoder& operator=(const JpegDecoder&) = delete;
+
+  jpeg_decompress_struct cinfo;
+  JpegErrorContext err;
+  jpeg_progress_mgr progress;
+};
+
+JpegErrorContext* ErrorContext(j_common_ptr cinfo) {
+  return reinterpret_cast<JpegErrorContext*>(cinfo->err);
+}
+
+[[noreturn]] void JpegErrorExit(j_common_ptr cinfo) {
+  JpegErrorContext* context = ErrorContext(cinfo);
+  (*cinfo->err->format_message)(cinfo, context->message);
+  std::longjmp(context->jump, 1);
+}
+
+// msg_level -1 is a warning about corrupt data; >= 0 are trace messages. Pillow carries on
+// after warnings, except that its reader fails when the data runs out, which libjpeg reports
+// as the JWRN_JPEG_EOF warning (it would otherwise fill the rest of the image with grey).
+void JpegEmitMessage(j_common_ptr cinfo, int msg_level) {
+  if (msg_level >= 0) return;
+  if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
+    JpegErrorContext* context = ErrorContext(cinfo);
+    context->truncated = true;
+    JpegErrorExit(cinfo);
+  }
+  cinfo->err->num_warnings++;
+}
+
+// Never print.
+void JpegOutputMessage(j_common_ptr) {}
+
+void JpegProgressMonitor(j_common_ptr cinfo) {
+  const auto* dinfo = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (dinfo->input_scan_number > kMaxJpegScans) {
+    JpegErrorContext* context = ErrorContext(cinfo);
+    std::snprintf(context->message, sizeof(context->message),
+                  "progressive JPEG has more than %d scans, refused", kMaxJpegScans);
+    context->own_message = true;
+    std::longjmp(context->jump, 1);
+  }
+}
+
+// Creates the decompressor and reads the header up to the first scan. Returns false after a
+// libjpeg error, described in decoder->err.
+bool JpegReadHeader(JpegDecoder* decoder, absl::string_view bytes) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  cinfo->err = jpeg_std_error(&decoder->err.pub);
+  decoder->err.pub.error_exit = JpegErrorExit;
+  decoder->err.pub.emit_message = JpegEmitMessage;
+  decoder->err.pub.output_message = JpegOutputMessage;
+  if (setjmp(decoder->err.jump)) return false;
+  jpeg_create_decompress(cinfo);
+  decoder->progress.progress_monitor = JpegProgressMonitor;
+  cinfo->progress = &decoder->progress;
+  jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(cinfo, /*require_image=*/TRUE);
+  return true;
+}
+
+// Pillow's CMYK -> RGB on the samples as stored (Adobe-inverted): R = C * K / 255, rounded
+// to nearest; ((t >> 8) + t) >> 8 with t = a * b + 128 is that rounding, exact for bytes.
+inline uint8_t MulDiv255(unsigned a, unsigned b) {
+  const unsigned t = a * b + 128;
+  return static_cast<uint8_t>(((t >> 8) + t) >> 8);
+}
+
+void CmykRowToRgb(const uint8_t* cmyk, int width, uint8_t* rgb) {
+  for (int x = 0; x < width; ++x, cmyk += 4, rgb += 3) {
+    rgb[0] = MulDiv255(cmyk[0], cmyk[3]);
+    rgb[1] = MulDiv255(cmyk[1], cmyk[3]);
+    rgb[2] = MulDiv255(cmyk[2], cmyk[3]);
+  }
+}
+
+// Decodes all scanlines into `image` (already sized). For CMYK/YCCK `cmyk_row` must hold
+// width * 4 bytes. Returns false after a libjpeg error, described in decoder->err.
+bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cmyk_row) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  if (setjmp(decoder->err.jump)) return false;
+  // Pillow leaves these at libjpeg's defaults; set them anyway since pixel equality with
+  // Pillow depends on them.
+  cinfo->dct_method = JDCT_ISLOW;
+  cinfo->do_fancy_upsampling = TRUE;
+  cinfo->do_block_smoothing = TRUE;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  jpeg_start_decompress(cinfo);
+  while (cinfo->output_scanline < cinfo->output_height) {
+    const int y = static_cast<int>(cinfo->output_scanline);
+    if (cmyk) {
+      JSAMPROW row = cmyk_row;
+      jpeg_read_scanlines(cinfo, &row, 1);
+      CmykRowToRgb(cmyk_row, image->width, image->Row(y));
+    } else {
+      constexpr int kMaxRows = 16;
+      JSAMPROW rows[kMaxRows];
+      const int n = std::min<int>(kMaxRows, image->height - y);
+      for (int i = 0; i < n; ++i) rows[i] = image->Row(y + i);
+      jpeg_read_scanlines(cinfo, rows, static_cast<JDIMENSION>(n));
+    }
+  }
+  // Reads up to EOI, so that a file cut after its last scanline still counts as truncated.
+  jpeg_finish_decompress(cinfo);
+  return true;
+}
+
+absl::Status JpegError(const JpegDecoder& decoder) {
+  if (decoder.err.own_message) return absl::InvalidArgumentError(decoder.err.message);
+  if (decoder.err.truncated) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("truncated JPEG data (libjpeg: ", decoder.err.message, ")"));
+  }
+  if (decoder.err.pub.msg_code == JERR_EMPTY_IMAGE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JPEG image has zero size (libjpeg: ", decoder.err.message, ")"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("corrupt JPEG data (libjpeg: ", decoder.err.message, ")"));
+}
+
+ColorSpace FromJpegColorSpace(J_COLOR_SPACE space) {
+  switch (space) {
+    case JCS_GRAYSCALE:
+      return ColorSpace::kGray;
+    case JCS_RGB:
+      return ColorSpace::kRgb;
+    case JCS_YCbCr:
+      return ColorSpace::kYCbCr;
+    case JCS_CMYK:
+      return ColorSpace::kCmyk;
+    case JCS_YCCK:
+      return ColorSpace::kYcck;
+    default:
+      return ColorSpace::kUnknown;
+  }
+}
+
+ImageHeader JpegHeader(const jpeg_decompress_struct& cinfo) {
+  ImageHeader header;
+  header.format = ImageFormat::kJpeg;
+  header.width = static_cast<int>(cinfo.image_width);
+  header.height = static_cast<int>(cinfo.image_height);
+  header.components = cinfo.num_components;
+  header.bit_depth = cinfo.data_precision;
+  header.progressive = cinfo.progressive_mode;
+  header.color_space = FromJpegColorSpace(cinfo.jpeg_color_space);
+  header.adobe_marker = cinfo.saw_Adobe_marker;
+  return header;
+}
+
+// For headers: the zero-size check without the pixel limit.
+DecodeOptions Unlimited() {
+  DecodeOptions options;
+  options.max_pixels = 0;
+  return options;
+}
+
+absl::StatusOr<ImageHeader> ReadJpegHeader(absl::string_view bytes) {
+  JpegDecoder decoder;
+  if (!JpegReadHeader(&decoder, bytes)) return JpegError(decoder);
+  ImageHeader header = JpegHeader(decoder.cinfo);
+  if (absl::Status status = CheckSize(header.format, header.width, header.height, Unlimited());
+      !status.ok()) {
+    return status;
+  }
+  return header;
+}
+
+absl::StatusOr<Image> DecodeJpeg(absl::string_view bytes, const DecodeOptions& options) {
+  JpegDecoder decoder;
+  if (!JpegReadHeader(&decoder, bytes)) return JpegError(decoder);
+  const ImageHeader header = JpegHeader(decoder.cinfo);
+  if (absl::Status status = CheckSize(header.format, header.width, header.height, options);
+      !status.ok()) {
+    return status;
+  }
+  bool cmyk = false;
+  switch (header.color_space) {
+    case ColorSpace::kGray:
+    case ColorSpace::kRgb:
+    case ColorSpace::kYCbCr:
+      break;
+    case ColorSpace::kCmyk:
+    case ColorSpace::kYcck:
+      cmyk = true;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unsupported JPEG colour space (%d components)", header.components));
+  }
+  Image image;
+  if (absl::Status status = AllocateImage(header.width, header.height, &image); !status.ok()) {
+    return status;
+  }
+  std::vector<uint8_t> cmyk_row(cmyk ? static_cast<size_t>(header.width) * 4 : 0);
+  if (!JpegDecodePixels(&decoder, cmyk, &image, cmyk_row.data())) return JpegError(decoder);
+  return image;
+}
+
+// ------------------------------------------------------------------------------------------
+// PNG
+
+// Our side of libpng's callbacks: the input and the first error.
+struct PngContext {
+  absl::string_view bytes;
+  size_t offset = 0;
+  bool truncated = false;
+  // Plain arrays: the callbacks run inside libpng, where nothing may throw.
+  char message[256] = {};
+  // The first warning: libpng often explains an error in a warning just before it, e.g.
+  // "Image width is zero in IHDR" before "Invalid IHDR data".
+  char warning[256] = {};
+};
+
+[[noreturn]] void PngErrorCallback(png_structp png, png_const_charp message) {
+  auto* context = static_cast<PngContext*>(png_get_error_ptr(png));
+  std::snprintf(context->message, sizeof(context->message), "%s",
+                message != nullptr ? message : "unknown error");
+  png_longjmp(png, 1);
+}
+
+// Warnings (bad ancillary chunks, extra data, ...) do not stop decoding, as in Pillow; the
+// first is kept to explain a later error.
+void PngWarning(png_structp png, png_const_charp message) {
+  auto* context = static_cast<PngContext*>(png_get_error_ptr(png));
+  if (context->warning[0] == '\0' && message != nullptr) {
+    std::snprintf(context->warning, sizeof(context->warning), "%s", message);
+  }
+}
+
+void PngRead(png_structp png, png_bytep out, size_t length) {
+  auto* context = static_cast<PngContext*>(png_get_io_ptr(png));
+  if (length > context->bytes.size() - context->offset) {
+    context->truncated = true;
+    png_error(png, "unexpected end of PNG data");
+  }
+  std::memcpy(out, context->bytes.data() + context->offset, length);
+  context->offset += length;
+}
+
+// libpng's read and info structs for one image.
+struct PngDecoder {
+  PngDecoder() = default;
+  ~PngDecoder() {
+    if (png != nullptr) png_destroy_read_struct(&png, &info, nullptr);
+  }
+  PngDecoder(const PngDecoder&) = delete;
+  PngDecoder& operator=(const PngDecoder&) = delete;
+
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  PngContext context;
+};
+
+// Reads the chunks up to the first IDAT. Returns false after a libpng error, described in
+// decoder->context.
+bool PngReadInfo(PngDecoder* decoder) {
+  if (setjmp(png_jmpbuf(decoder->png))) return false;
+  png_set_read_fn(decoder->png, &decoder->context, PngRead);
+  png_read_info(decoder->png, decoder->info);
+  return true;
+}
+
+absl::Status PngStatus(const PngDecoder& decoder) {
+  if (decoder.context.truncated) return absl::InvalidArgumentError("truncated PNG data");
+  const PngContext& context = decoder.context;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "corrupt PNG data (libpng: ", context.message,
+      context.warning[0] != '\0' ? absl::StrCat(", after warning: ", context.warning) : "", ")"));
+}
+
+// Creates libpng's structs and reads the header into `header`.
+absl::Status PngStart(absl::string_view bytes, PngDecoder* decoder, ImageHeader* header) {
+  decoder->context.bytes = bytes;
+  decoder->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &decoder->context, PngErrorCallback,
+                                        PngWarning);
+  if (decoder->png == nullptr) return absl::InternalError("png_create_read_struct failed");
+  decoder->info = png_create_info_struct(decoder->png);
+  if (decoder->info == nullptr) return absl::InternalError("png_create_info_struct failed");
+  if (!PngReadInfo(decoder)) return PngStatus(*decoder);
+
+  png_uint_32 width = 0, height = 0;
+  int bit_depth = 0, color_type = 0, interlace = 0;
+  png_get_IHDR(decoder->png, decoder->info, &width, &height, &bit_depth, &color_type, &interlace,
+               nullptr, nullptr);
+  header->format = ImageFormat::kPng;
+  // libpng refuses widths and heights above 2^31 - 1 (PNG_UINT_31_MAX) in png_read_info.
+  header->width = static_cast<int>(width);
+  header->height = static_cast<int>(height);
+  header->components = png_get_channels(decoder->png, decoder->info);
+  header->bit_depth = bit_depth;
+  header->progressive = interlace != PNG_INTERLACE_NONE;
+  switch (color_type) {
+    case PNG_COLOR_TYPE_GRAY:
+      header->color_space = ColorSpace::kGray;
+      break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA:
+      header->color_space = ColorSpace::kGrayAlpha;
+      break;
+    case PNG_COLOR_TYPE_RGB:
+      header->color_space = ColorSpace::kRgb;
+      break;
+    case PNG_COLOR_TYPE_RGB_ALPHA:
+      header->color_space = ColorSpace::kRgba;
+      break;
+    case PNG_COLOR_TYPE_PALETTE:
+      header->color_space = ColorSpace::kPalette;
+      break;
+    default:
+      header->color_space = ColorSpace::kUnknown;
+  }
+  return absl::OkStatus();
+}
+
+// Sets libpng's transformations and reads all rows into `rows`, each of which must hold
+// png_get_rowbytes() after the transformations, that is `row_bytes`. Returns false after a
+// libpng error; *row_bytes_mismatch is set instead if our layout computation disagrees with
+// libpng's (a bug, reported rather than overrunning a buffer).
+bool PngReadRows(PngDecoder* decoder, const ImageHeader& header, size_t row_bytes, png_bytepp rows,
+                 bool* row_bytes_mismatch) {
+  png_structp png = decoder->png;
+  png_infop info = decoder->info;
+  if (setjmp(png_jmpbuf(png))) return false;
+  if (header.color_space == ColorSpace::kPalette) png_set_palette_to_rgb(png);
+  if (header.bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  // Pillow keeps the high byte of 16-bit samples, except for plain grayscale, which it
+  // decodes as a 16-bit integer image and clamps (see DecodePng).
+  if (header.bit_depth == 16 && header.color_space != ColorSpace::kGray) png_set_strip_16(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != row_bytes) {
+    *row_bytes_mismatch = true;
+    return true;
+  }
+  png_read_image(png, rows);
+  // png_read_end is not called: like Pillow, accept a file whose chunks after the image data
+  // (IEND included) are missing.
+  return true;
+}
+
+// Channels per row after PngReadRows's transformations: palette -> RGB(A), low-depth gray ->
+// 8-bit gray; alpha and tRNS are kept by libpng and dropped by us.
+int PngOutputChannels(const ImageHeader& header) {
+  switch (header.color_space) {
+    case ColorSpace::kGray:
+      return 1;
+    case ColorSpace::kGrayAlpha:
+      return 2;
+    case ColorSpace::kRgb:
+      return 3;
+    case ColorSpace::kRgba:
+      return 4;
+    default:
+      return 0;  // Palette: depends on tRNS, so ask libpng.
+  }
+}
+
+absl::StatusOr<ImageHeader> ReadPngHeader(absl::string_view bytes) {
+  PngDecoder decoder;
+  ImageHeader header;
+  if (absl::Status status = PngStart(bytes, &decoder, &header); !status.ok()) return status;
+  if (absl::Status status = CheckSize(header.format, header.width, header.height, Unlimited());
+      !status.ok()) {
+    return status;
+  }
+  return header;
+}
+
+absl::StatusOr<Image> DecodePng(absl::string_view bytes, const DecodeOptions& options) {
+  PngDecoder decoder;
+  ImageHeader header;
+  if (absl::Status status = PngStart(bytes, &decoder, &header); !status.ok()) return status;
+  if (absl::Status status = CheckSize(header.format, header.width, header.height, options);
+      !status.ok()) {
+    return status;
+  }
+  int channels = PngOutputChannels(header);
+  if (channels == 0) {
+    channels = png_get_valid(decoder.png, decoder.info, PNG_INFO_tRNS) ? 4 : 3;
+  }
+  const bool gray16 = header.color_space == ColorSpace::kGray && header.bit_depth == 16;
+  const size_t sample_bytes = gray16 ? 2 : 1;
+  const size_t row_bytes = static_cast<size_t>(header.width) * channels * sample_bytes;
+
+  Image image;
+  if (absl::Status status = AllocateImage(header.width, header.height, &image); !status.ok()) {
+    return status;
+  }
+  // 8-bit RGB rows go straight into the image; anything else through a scratch buffer.
+  const bool direct = channels == 3 && !gray16;
+  std::vector<uint8_t> scratch;
+  std::vector<png_bytep> rows(header.height);
+  try {
+    if (!direct) scratch.resize(row_bytes * header.height);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("cannot allocate %d bytes to decode a %dx%d PNG", row_bytes * header.height,
+                        header.width, header.height));
+  }
+  for (int y = 0; y < header.height; ++y) {
+    rows[y] = direct ? image.Row(y) : scratch.data() + row_bytes * y;
+  }
+  bool row_bytes_mismatch = false;
+  if (!PngReadRows(&decoder, header, row_bytes, rows.data(), &row_bytes_mismatch)) {
+    return PngStatus(decoder);
+  }
+  if (row_bytes_mismatch) {
+    return absl::InternalError(
+        absl::StrFormat("libpng's row size for a %s PNG of depth %d differs from ours",
+                        ColorSpaceName(header.color_space), header.bit_depth));
+  }
+  if (direct) return image;
+
+  for (int y = 0; y < header.height; ++y) {
+    const uint8_t* in = rows[y];
+    uint8_t* out = image.Row(y);
+    for (int x = 0; x < header.width; ++x, out += 3) {
+      if (gray16) {
+        // Pillow: 16-bit gray is mode I;16, and I;16 -> RGB clamps to 255.
+        const uint8_t v = in[0] == 0 ? in[1] : 255;  // Big-endian sample.
+        out[0] = out[1] = out[2] = v;
+        in += 2;
+      } else if (channels <= 2) {
+        out[0] = out[1] = out[2] = in[0];
+        in += channels;
+      } else {
+        out[0] = in[0];
+        out[1] = in[1];
+        out[2] = in[2];
+        in += channels;
+      }
+    }
+  }
+  return image;
+}
+
+}  // namespace
+
+const char* ImageFormatName(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg:
+      return "JPEG";
+    case ImageFormat::kPng:
+      return "PNG";
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const char* ColorSpaceName(ColorSpace color_space) {
+  switch (color_space) {
+    case ColorSpace::kGray:
+      return "gray";
+    case ColorSpace::kGrayAlpha:
+      return "gray+alpha";
+    case ColorSpace::kRgb:
+      return "RGB";
+    case ColorSpace::kRgba:
+      return "RGBA";
+    case ColorSpace::kPalette:
+      return "palette";
+    case ColorSpace::kYCbCr:
+      return "YCbCr";
+    case ColorSpace::kCmyk:
+      return "CMYK";
+    case ColorSpace::kYcck:
+      return "YCCK";
+    case ColorSpace::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+ImageFormat DetectFormat(absl::string_view bytes) {
+  // Pillow's JPEG check; the third byte starts the first marker after SOI.
+  if (bytes.size() >= 3 && bytes[0] == '\xFF' && bytes[1] == '\xD8' && bytes[2] == '\xFF') {
+    return ImageFormat::kJpeg;
+  }
+  if (bytes.size() >= sizeof(kPngSignature) &&
+      std::memcmp(bytes.data(), kPngSignature, sizeof(kPngSignature)) == 0) {
+    return ImageFormat::kPng;
+  }
+  return ImageFormat::kUnknown;
+}
+
+absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes) {
+  if (bytes.empty()) return EmptyInputError();
+  switch (DetectFormat(bytes)) {
+    case ImageFormat::kJpeg:
+      return ReadJpegHeader(bytes);
+    case ImageFormat::kPng:
+      return ReadPngHeader(bytes);
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return UnknownFormatError(bytes);
+}
+
+absl::StatusOr<Image> DecodeImage(absl::string_view bytes, const DecodeOptions& options) {
+  if (bytes.empty()) return EmptyInputError();
+  switch (DetectFormat(bytes)) {
+    case ImageFormat::kJpeg:
+      return DecodeJpeg(bytes, options);
+    case ImageFormat::kPng:
+      return DecodePng(bytes, options);
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return UnknownFormatError(bytes);
+}
+
+}  // namespace forge
