@@ -78,10 +78,19 @@ void ProgressBar::Finish() {
   Report(/*final=*/true);
 }
 
+void ProgressBar::SetNote(std::string note) {
+  std::lock_guard<std::mutex> lock(note_mutex_);
+  note_ = std::move(note);
+}
+
 void ProgressBar::Report(bool final) {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const std::string line = FormatProgress(label_, done(), total_, elapsed, options_);
+  std::string line = FormatProgress(label_, done(), total_, elapsed, options_);
+  {
+    std::lock_guard<std::mutex> lock(note_mutex_);
+    if (!note_.empty()) absl::StrAppend(&line, " ", note_);
+  }
   if (options_.interactive) {
     // \33[K clears what a longer previous line left behind.
     std::fprintf(options_.out, "\r%s\33[K%s", line.c_str(), final ? "\n" : "");

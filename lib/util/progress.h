@@ -45,6 +45,8 @@ class ProgressBar {
   void Add(int64_t n = 1);
   // Prints the final report once (with a newline on a terminal).
   void Finish();
+  // Text shown after the rate, e.g. "loss 2.31"; thread-safe.
+  void SetNote(std::string note);
 
   int64_t done() const { return done_.load(std::memory_order_relaxed); }
 
@@ -59,6 +61,8 @@ class ProgressBar {
   std::atomic<int64_t> next_report_ns_;
   std::mutex report_mutex_;
   bool finished_ = false;
+  std::mutex note_mutex_;
+  std::string note_;  // guarded by note_mutex_
 };
 
 }  // namespace forge

@@ -69,6 +69,19 @@ TEST(ProgressBarTest, CountsFromManyThreadsAndReportsOnce) {
   std::fclose(out);
 }
 
+TEST(ProgressBarTest, NoteFollowsTheRate) {
+  FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  {
+    ProgressBar progress("train", 2, Options(false, out));
+    progress.SetNote("loss 2.31");
+    progress.Add(2);
+  }
+  const std::string text = Contents(out);
+  EXPECT_NE(text.find("img/s in 0:00 loss 2.31\n"), std::string::npos) << text;
+  std::fclose(out);
+}
+
 TEST(ProgressBarTest, TerminalRedrawsInPlace) {
   FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
