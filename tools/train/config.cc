@@ -1,0 +1,148 @@
+#include "tools/train/config.h"
+
+#include <type_traits>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/io/proto_file.h"
+
+namespace forge {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat("config field ", field, ": ", problem));
+}
+
+// Sets `message`'s `field` to `value` when it is unset (proto3: zero or empty).
+#define FORGE_DEFAULT(message, field, value)                                \
+  do {                                                                      \
+    if ((message)->field() == std::decay_t<decltype((message)->field())>{}) \
+      (message)->set_##field(value);                                        \
+  } while (false)
+
+// Keeps the parser's first complaint instead of letting protobuf log it.
+struct OverrideErrors : google::protobuf::io::ErrorCollector {
+  void AddError(int, google::protobuf::io::ColumnNumber, const std::string& text) override {
+    if (message.empty()) message = text;
+  }
+  std::string message;
+};
+
+}  // namespace
+
+absl::Status ApplyOverrides(const std::vector<std::string>& overrides, TrainConfig* config) {
+  for (const std::string& override : overrides) {
+    std::vector<std::string> parts = absl::StrSplit(override, absl::MaxSplits('=', 1));
+    if (parts.size() != 2 || parts[0].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("override '", override, "' is not field.path=value"));
+    }
+    // "a.b.c=v" becomes the text format "a { b { c: v } }", merged into the config.
+    std::vector<std::string> path = absl::StrSplit(parts[0], '.');
+    std::string text = absl::StrCat(path.back(), ": ", parts[1]);
+    for (size_t i = path.size() - 1; i-- > 0;) text = absl::StrCat(path[i], " { ", text, " }");
+    OverrideErrors errors;
+    google::protobuf::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&errors);
+    TrainConfig delta;
+    if (!parser.ParseFromString(text, &delta)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("override '", override, "' does not fit TrainConfig: ", errors.message));
+    }
+    config->MergeFrom(delta);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
+  FORGE_DEFAULT(config.mutable_model(), name, "resnet50");
+  DataConfig* data = config.mutable_data();
+  if (data->batch_size() <= 0) return Invalid("data.batch_size", "must be positive");
+  FORGE_DEFAULT(data, image_size, 224);
+  FORGE_DEFAULT(data, min_scale, 0.08);
+  FORGE_DEFAULT(data, eval_size, 224);
+  FORGE_DEFAULT(data, eval_crop_ratio, 0.875);
+  FORGE_DEFAULT(data, prefetch_batches, 4);
+  if (!data->has_flip()) data->set_flip(true);
+  if (config.epochs() <= 0) return Invalid("epochs", "must be positive");
+  if (data->image_size() <= 0 || data->eval_size() <= 0) return Invalid("data.image_size", "must be positive");
+  if (!(data->min_scale() > 0 && data->min_scale() <= 1)) return Invalid("data.min_scale", "must be in (0, 1]");
+  if (!(data->eval_crop_ratio() > 0 && data->eval_crop_ratio() <= 1)) {
+    return Invalid("data.eval_crop_ratio", "must be in (0, 1]");
+  }
+
+  OptimizerConfig* optimizer = config.mutable_optimizer();
+  switch (optimizer->kind_case()) {
+    case OptimizerConfig::kSgd:
+      FORGE_DEFAULT(optimizer->mutable_sgd(), momentum, 0.9);
+      break;
+    case OptimizerConfig::kAdamw: {
+      AdamWConfig* adamw = optimizer->mutable_adamw();
+      FORGE_DEFAULT(adamw, beta1, 0.9);
+      FORGE_DEFAULT(adamw, beta2, 0.999);
+      FORGE_DEFAULT(adamw, eps, 1e-8);
+      break;
+    }
+    case OptimizerConfig::KIND_NOT_SET:
+      return Invalid("optimizer", "choose sgd { ... } or adamw { ... }");
+  }
+  if (optimizer->weight_decay() < 0) return Invalid("optimizer.weight_decay", "must be >= 0");
+
+  ScheduleConfig* schedule = config.mutable_schedule();
+  FORGE_DEFAULT(schedule, base_lr, 0.1);
+  if (schedule->peak_lr() < 0) return Invalid("schedule.peak_lr", "must be >= 0 (0: linear scaling rule)");
+  switch (schedule->kind_case()) {
+    case ScheduleConfig::kOneCycle: {
+      OneCycleConfig* one_cycle = schedule->mutable_one_cycle();
+      FORGE_DEFAULT(one_cycle, pct_start, 0.25);
+      FORGE_DEFAULT(one_cycle, div_factor, 25.0);
+      FORGE_DEFAULT(one_cycle, final_div_factor, 1e4);
+      if (!(one_cycle->pct_start() > 0 && one_cycle->pct_start() < 1)) {
+        return Invalid("schedule.one_cycle.pct_start", "must be in (0, 1)");
+      }
+      break;
+    }
+    case ScheduleConfig::kCosine:
+    case ScheduleConfig::kStep:
+    case ScheduleConfig::kMultistep:
+    case ScheduleConfig::kLinear:
+    case ScheduleConfig::kConstant:
+      break;
+    case ScheduleConfig::KIND_NOT_SET:
+      return Invalid("schedule", "choose one_cycle, cosine, step, multistep, linear or constant");
+  }
+  if (schedule->has_step()) FORGE_DEFAULT(schedule->mutable_step(), gamma, 0.1);
+  if (schedule->has_multistep()) FORGE_DEFAULT(schedule->mutable_multistep(), gamma, 0.1);
+
+  if (config.label_smoothing() < 0 || config.label_smoothing() >= 1) {
+    return Invalid("label_smoothing", "must be in [0, 1)");
+  }
+  if (config.grad_clip_norm() < 0) return Invalid("grad_clip_norm", "must be >= 0");
+  FORGE_DEFAULT(&config, grad_accumulation, 1);
+  if (config.grad_accumulation() < 1) return Invalid("grad_accumulation", "must be >= 1");
+  FORGE_DEFAULT(&config, precision, "fp32");
+  if (config.precision() != "fp32" && config.precision() != "fp16" && config.precision() != "bf16") {
+    return Invalid("precision", absl::StrCat("'", config.precision(), "' is not fp32, fp16 or bf16"));
+  }
+  FORGE_DEFAULT(&config, log_every_steps, 10);
+  FORGE_DEFAULT(&config, eval_every_epochs, 1);
+  FORGE_DEFAULT(&config, name, config.model().name());
+  return config;
+}
+
+absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
+  TrainConfig config;
+  if (!path.empty()) {
+    if (absl::Status status = ReadProtoFile(path, &config); !status.ok()) return status;
+  }
+  if (absl::Status status = ApplyOverrides(overrides, &config); !status.ok()) return status;
+  absl::StatusOr<TrainConfig> resolved = ResolveConfig(std::move(config));
+  if (!resolved.ok() && !path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", resolved.status().message()));
+  }
+  return resolved;
+}
+
+}  // namespace forge

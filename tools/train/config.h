@@ -1,0 +1,29 @@
+// The resolved TrainConfig of a run: a recipe textproto, then single-field overrides from flags,
+// then defaults for every field left unset, then validation.
+#ifndef FORGE_TOOLS_TRAIN_CONFIG_H_
+#define FORGE_TOOLS_TRAIN_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/train_config.pb.h"
+
+namespace forge {
+
+// Applies overrides written as "field.path=value" (text-format values, e.g.
+// "data.batch_size=64", "schedule.one_cycle.pct_start=0.3", "precision=bf16",
+// "optimizer.sgd.nesterov=true"). InvalidArgument naming the override that does not fit.
+absl::Status ApplyOverrides(const std::vector<std::string>& overrides, TrainConfig* config);
+
+// Fills every unset field with the documented default (see train_config.proto) and checks the
+// result: known model, positive sizes and epochs, a schedule and an optimizer chosen, precision
+// one of fp32/fp16/bf16. InvalidArgument naming the field otherwise.
+absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config);
+
+// Reads `path` (a recipe, .txtpb), applies `overrides`, resolves.
+absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace forge
+
+#endif  // FORGE_TOOLS_TRAIN_CONFIG_H_
