@@ -77,6 +77,7 @@ absl::Status Loader::MakeBatch(int64_t b, Batch* batch) {
     if (sample.ok()) status = options_.transform(sample->image, seed, pixels + kept * sample_bytes);
     if (status.ok()) {
       label_data[kept++] = sample->label;
+      batch->samples.push_back(indices[k]);
       continue;
     }
     const bool corrupt = absl::IsDataLoss(status);

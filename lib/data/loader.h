@@ -55,6 +55,7 @@ struct Batch {
   int64_t index = 0;            // batch number within the epoch
   torch::Tensor images;         // uint8, N x H x W x 3 (or N x 3 x H x W)
   torch::Tensor labels;         // int64, N
+  std::vector<size_t> samples;  // dataset index of each image
   int skipped = 0;              // samples of this batch that could not be used
 };
 

@@ -89,6 +89,7 @@ TEST(LoaderTest, BatchesFollowTheSamplerWithLabels) {
     ASSERT_EQ(batches[b].images.sizes(), (std::vector<int64_t>{static_cast<int64_t>(expected.size()), 4, 4, 3}));
     EXPECT_EQ(batches[b].images.dtype(), torch::kUInt8);
     EXPECT_EQ(batches[b].labels.dtype(), torch::kInt64);
+    EXPECT_EQ(batches[b].samples, expected);
     for (size_t k = 0; k < expected.size(); ++k) {
       EXPECT_EQ(batches[b].images[k][0][0][0].item<int>(), static_cast<int>(expected[k]));
       EXPECT_EQ(batches[b].labels[k].item<int64_t>(), static_cast<int64_t>(expected[k] % 3));
@@ -123,8 +124,10 @@ TEST(LoaderTest, UndecodableSamplesAreSkippedAndCounted) {
     images += batch.images.size(0);
     skipped += batch.skipped;
     EXPECT_EQ(batch.images.size(0), batch.labels.size(0));
+    ASSERT_EQ(batch.samples.size(), static_cast<size_t>(batch.images.size(0)));
     for (int64_t k = 0; k < batch.images.size(0); ++k) {
       EXPECT_EQ(dataset.undecodable.count(batch.images[k][0][0][0].item<int>()), 0u);
+      EXPECT_EQ(batch.samples[k], static_cast<size_t>(batch.images[k][0][0][0].item<int>()));
     }
   }
   EXPECT_TRUE(loader.status().ok()) << loader.status();
