@@ -1,0 +1,76 @@
+// ClassificationCounts, CountBatch and ConfusionMatrix of metrics.h.
+#include "lib/train/metrics.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+
+namespace forge {
+
+double ClassificationCounts::Top1Percent() const {
+  return images > 0 ? 100.0 * static_cast<double>(top1) / static_cast<double>(images) : 0.0;
+}
+
+double ClassificationCounts::Top5Percent() const {
+  return images > 0 ? 100.0 * static_cast<double>(top5) / static_cast<double>(images) : 0.0;
+}
+
+double ClassificationCounts::MeanLoss() const { return images > 0 ? loss_sum / static_cast<double>(images) : 0.0; }
+
+void ClassificationCounts::Merge(const ClassificationCounts& other) {
+  images += other.images;
+  top1 += other.top1;
+  top5 += other.top5;
+  loss_sum += other.loss_sum;
+}
+
+void CountBatch(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss,
+                ClassificationCounts* counts) {
+  CHECK_EQ(logits.dim(), 2) << "logits must be N x C";
+  CHECK_EQ(labels.dim(), 1) << "labels must be N";
+  CHECK_EQ(labels.size(0), logits.size(0)) << "one label per row of logits";
+  CHECK_GT(logits.size(1), 0);
+  const int64_t n = logits.size(0);
+  if (n == 0) return;
+  torch::NoGradGuard no_grad;
+  const int64_t k = std::min<int64_t>(5, logits.size(1));
+  const torch::Tensor top = std::get<1>(logits.topk(k, /*dim=*/1, /*largest=*/true, /*sorted=*/true));
+  const torch::Tensor hits = top.eq(labels.to(top.device(), torch::kInt64).view({n, 1}));
+  // Both sums in one transfer (and one synchronisation) from the device.
+  const torch::Tensor sums =
+      torch::stack({hits.select(1, 0).sum(), hits.any(1).sum()}).to(torch::kCPU, torch::kInt64);
+  counts->images += n;
+  counts->top1 += sums[0].item<int64_t>();
+  counts->top5 += sums[1].item<int64_t>();
+  counts->loss_sum += mean_loss * static_cast<double>(n);
+}
+
+ConfusionMatrix::ConfusionMatrix(int num_classes)
+    : num_classes_(num_classes), counts_(static_cast<size_t>(std::max(num_classes, 0)) * std::max(num_classes, 0)) {
+  CHECK_GT(num_classes, 0);
+}
+
+void ConfusionMatrix::Add(const torch::Tensor& labels, const torch::Tensor& predictions) {
+  CHECK_EQ(labels.dim(), 1);
+  CHECK_EQ(predictions.dim(), 1);
+  CHECK_EQ(labels.size(0), predictions.size(0)) << "one prediction per label";
+  // N pairs come to the CPU (16 bytes an image), not a C x C histogram per batch.
+  torch::NoGradGuard no_grad;
+  const torch::Tensor t = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  const torch::Tensor p = predictions.to(torch::kCPU, torch::kInt64).contiguous();
+  const int64_t* true_class = t.data_ptr<int64_t>();
+  const int64_t* predicted = p.data_ptr<int64_t>();
+  for (int64_t i = 0; i < t.size(0); ++i) {
+    CHECK(true_class[i] >= 0 && true_class[i] < num_classes_ && predicted[i] >= 0 && predicted[i] < num_classes_)
+        << "confusion matrix classes must be in [0, " << num_classes_ << "): label " << true_class[i]
+        << ", prediction " << predicted[i];
+    ++counts_[static_cast<size_t>(true_class[i] * num_classes_ + predicted[i])];
+  }
+}
+
+int64_t ConfusionMatrix::at(int true_class, int predicted) const {
+  CHECK(true_class >= 0 && true_class < num_classes_ && predicted >= 0 && predicted < num_classes_);
+  return counts_[static_cast<size_t>(true_class) * num_classes_ + predicted];
+}
+
+}  // namespace forge

@@ -1,0 +1,38 @@
+// The optimizer of a run, built from an OptimizerConfig: LibTorch's SGD or AdamW, optionally
+// without weight decay on 1-D parameters (BN weights and biases, all biases).
+#ifndef FORGE_LIB_TRAIN_OPTIMIZER_H_
+#define FORGE_LIB_TRAIN_OPTIMIZER_H_
+
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "proto/train_config.pb.h"
+
+namespace forge {
+
+// SGD (momentum, nesterov, dampening 0, weight_decay) or AdamW (beta1, beta2, eps, weight_decay,
+// no amsgrad) over the parameters of `model` that require gradients, at learning rate `lr`. Config
+// values are taken literally (resolve defaults first, as tools/train/config.h does). Numerically
+// PyTorch's torch.optim.SGD / AdamW (checked against Python goldens).
+//
+// With no_weight_decay_on_bn_and_bias the parameters are split, in model.named_parameters()
+// order, into param group 0 (parameters of 2 or more dimensions: conv and linear weights, with
+// weight_decay) and param group 1 (0-D/1-D: BN weights, all biases, with weight_decay 0); a group
+// that would be empty is left out. Otherwise there is one group.
+//
+// InvalidArgument, naming the field, for an unset kind, nesterov without momentum, negative
+// values, betas outside [0, 1), or a model without trainable parameters.
+//
+//   absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
+//       MakeOptimizer(config.optimizer(), *model, schedule->LrAt(0));
+absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const OptimizerConfig& config,
+                                                                       torch::nn::Module& model, double lr);
+
+// Sets the learning rate of every param group of `optimizer`.
+void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
+
+}  // namespace forge
+
+#endif  // FORGE_LIB_TRAIN_OPTIMIZER_H_

@@ -1,0 +1,177 @@
+// Optimizers against PyTorch's torch.optim.SGD / AdamW on a tiny float64 problem (goldens from
+// testdata/make_optimizer_golden.py, compared to 1e-12), the param-group split, SetLearningRate.
+#include "lib/train/optimizer.h"
+
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "lib/train/golden_file.h"
+
+namespace forge {
+namespace {
+
+using ::forge::train_testing::JoinFrom;
+using ::forge::train_testing::ParseDoubles;
+using ::forge::train_testing::ReadGoldenLines;
+
+// The problem of make_optimizer_golden.py: fc.weight, fc.bias, bn.weight, bn.bias, in this order.
+struct TinyImpl : torch::nn::Module {
+  TinyImpl()
+      : fc(register_module("fc", torch::nn::Linear(3, 2))),
+        bn(register_module("bn", torch::nn::BatchNorm1d(2))) {}
+  // out = (x @ W^T + b) * bn.weight + bn.bias (BN's affine part only, as in the Python script).
+  torch::Tensor forward(const torch::Tensor& x) { return fc->forward(x) * bn->weight + bn->bias; }
+  torch::nn::Linear fc;
+  torch::nn::BatchNorm1d bn;
+};
+TORCH_MODULE(Tiny);
+
+OptimizerConfig Parse(const std::string& text) {
+  OptimizerConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config)) << text;
+  return config;
+}
+
+torch::Tensor Values(const std::vector<double>& values) {
+  return torch::tensor(values, torch::kFloat64);
+}
+
+TEST(OptimizerTest, MatchesPyTorchGoldens) {
+  constexpr double kTolerance = 1e-12;  // absolute, on parameters of magnitude ~1
+  std::vector<std::vector<std::string>> lines = ReadGoldenLines("optimizer_golden.txt");
+  torch::Tensor x, target;
+  std::vector<double> lrs;
+  std::map<std::string, torch::Tensor> init;
+  std::vector<std::pair<std::string, std::string>> configs;                 // name, text
+  std::map<std::string, std::map<int, std::map<std::string, torch::Tensor>>> expected;  // name/step/param
+  for (const std::vector<std::string>& line : lines) {
+    ASSERT_GE(line.size(), 2u);
+    if (line[0] == "x") {
+      x = Values(ParseDoubles(line, 1, line.size())).view({4, 3});
+    } else if (line[0] == "target") {
+      target = Values(ParseDoubles(line, 1, line.size())).view({4, 2});
+    } else if (line[0] == "lrs") {
+      lrs = ParseDoubles(line, 1, line.size());
+    } else if (line[0] == "init") {
+      init[line[1]] = Values(ParseDoubles(line, 2, line.size()));
+    } else if (line[0] == "config") {
+      configs.emplace_back(line[1], JoinFrom(line, 2));
+    } else {
+      ASSERT_GE(line.size(), 4u);
+      expected[line[0]][std::stoi(line[1])][line[2]] = Values(ParseDoubles(line, 3, line.size()));
+    }
+  }
+  ASSERT_EQ(configs.size(), 5u);
+  ASSERT_EQ(lrs.size(), 6u);
+  for (const auto& [name, text] : configs) {
+    SCOPED_TRACE(name);
+    Tiny model;
+    model->to(torch::kFloat64);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& item : model->named_parameters()) item.value().copy_(init.at(item.key()).view_as(item.value()));
+    }
+    absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer = MakeOptimizer(Parse(text), *model, lrs[0]);
+    ASSERT_TRUE(optimizer.ok()) << optimizer.status();
+    for (size_t step = 1; step <= lrs.size(); ++step) {
+      SetLearningRate(**optimizer, lrs[step - 1]);
+      (*optimizer)->zero_grad();
+      (model->forward(x) - target).pow(2).mean().backward();
+      (*optimizer)->step();
+      ASSERT_EQ(expected[name][step].size(), 4u) << "step " << step;
+      for (auto& item : model->named_parameters()) {
+        const torch::Tensor want = expected[name][step].at(item.key());
+        const double error = (item.value().detach().flatten() - want).abs().max().item<double>();
+        EXPECT_LE(error, kTolerance) << item.key() << " after step " << step << ": " << item.value() << " vs " << want;
+      }
+    }
+  }
+}
+
+// The sizes of the parameters of each param group.
+std::vector<std::vector<int64_t>> GroupNumels(const torch::optim::Optimizer& optimizer) {
+  std::vector<std::vector<int64_t>> numels;
+  for (const auto& group : optimizer.param_groups()) {
+    numels.emplace_back();
+    for (const torch::Tensor& p : group.params()) numels.back().push_back(p.numel());
+  }
+  return numels;
+}
+
+TEST(OptimizerTest, SplitsOneDimensionalParametersIntoAGroupWithoutWeightDecay) {
+  // A conv-BN-linear stack: 2-D+ parameters conv.weight (8x3x3x3) and fc.weight (10x8);
+  // 1-D: bn.weight, bn.bias (8 each) and fc.bias (10).
+  torch::nn::Sequential model(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 8, 3).bias(false)),
+                              torch::nn::BatchNorm2d(8), torch::nn::Flatten(), torch::nn::Linear(8, 10));
+  for (const char* kind : {"sgd { momentum: 0.9 }", "adamw { beta1: 0.9 beta2: 0.999 eps: 1e-8 }"}) {
+    SCOPED_TRACE(kind);
+    const std::string text = std::string(kind) + " weight_decay: 5e-4 no_weight_decay_on_bn_and_bias: true";
+    absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer = MakeOptimizer(Parse(text), *model, 0.1);
+    ASSERT_TRUE(optimizer.ok()) << optimizer.status();
+    EXPECT_EQ(GroupNumels(**optimizer), (std::vector<std::vector<int64_t>>{{216, 80}, {8, 8, 10}}));
+    std::vector<double> decays;
+    for (auto& group : (*optimizer)->param_groups()) {
+      if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) decays.push_back(sgd->weight_decay());
+      if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&group.options())) {
+        decays.push_back(adamw->weight_decay());
+      }
+    }
+    EXPECT_EQ(decays, (std::vector<double>{5e-4, 0.0}));
+
+    // Without the flag: one group, with weight decay.
+    absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> one =
+        MakeOptimizer(Parse(std::string(kind) + " weight_decay: 5e-4"), *model, 0.1);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(GroupNumels(**one), (std::vector<std::vector<int64_t>>{{216, 8, 8, 80, 10}}));
+  }
+}
+
+TEST(OptimizerTest, SkipsFrozenParametersAndEmptyGroups) {
+  torch::nn::Sequential model(torch::nn::Linear(4, 3), torch::nn::BatchNorm1d(3));
+  model->named_parameters()["0.weight"].set_requires_grad(false);
+  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
+      MakeOptimizer(Parse("sgd { momentum: 0.9 } weight_decay: 1e-4 no_weight_decay_on_bn_and_bias: true"), *model, 0.1);
+  ASSERT_TRUE(optimizer.ok()) << optimizer.status();
+  // Only 1-D parameters are left, so there is a single (no weight decay) group.
+  EXPECT_EQ(GroupNumels(**optimizer), (std::vector<std::vector<int64_t>>{{3, 3, 3}}));
+  EXPECT_EQ(static_cast<torch::optim::SGDOptions&>((*optimizer)->param_groups()[0].options()).weight_decay(), 0.0);
+}
+
+TEST(OptimizerTest, SetLearningRateChangesEveryGroup) {
+  torch::nn::Sequential model(torch::nn::Linear(4, 3), torch::nn::BatchNorm1d(3));
+  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
+      MakeOptimizer(Parse("adamw { beta1: 0.9 beta2: 0.999 } weight_decay: 0.05 no_weight_decay_on_bn_and_bias: true"),
+                    *model, 0.5);
+  ASSERT_TRUE(optimizer.ok()) << optimizer.status();
+  ASSERT_EQ((*optimizer)->param_groups().size(), 2u);
+  for (const auto& group : (*optimizer)->param_groups()) EXPECT_EQ(group.options().get_lr(), 0.5);
+  SetLearningRate(**optimizer, 0.0123);
+  for (const auto& group : (*optimizer)->param_groups()) EXPECT_EQ(group.options().get_lr(), 0.0123);
+}
+
+TEST(OptimizerTest, RefusesBadConfigNamingTheField) {
+  torch::nn::Linear model(2, 2);
+  const std::pair<const char*, const char*> cases[] = {
+      {"weight_decay: 1e-4", "no kind"},
+      {"sgd { momentum: 0 nesterov: true }", "sgd.momentum"},
+      {"sgd { momentum: -0.5 }", "sgd.momentum"},
+      {"sgd { momentum: 0.9 } weight_decay: -1", "weight_decay"},
+      {"adamw { beta1: 1.0 beta2: 0.999 }", "adamw.beta1"},
+      {"adamw { beta1: 0.9 beta2: -0.1 }", "adamw.beta2"},
+      {"adamw { beta1: 0.9 beta2: 0.99 eps: -1 }", "adamw.eps"},
+  };
+  for (const auto& [text, field] : cases) {
+    absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer = MakeOptimizer(Parse(text), *model, 0.1);
+    ASSERT_FALSE(optimizer.ok()) << text;
+    EXPECT_TRUE(absl::IsInvalidArgument(optimizer.status())) << optimizer.status();
+    EXPECT_TRUE(absl::StrContains(optimizer.status().message(), field)) << optimizer.status();
+  }
+}
+
+}  // namespace
+}  // namespace forge

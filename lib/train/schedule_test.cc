@@ -1,0 +1,166 @@
+// Schedules against PyTorch's schedulers (goldens from testdata/make_schedule_golden.py, compared
+// to 1e-12 relative), plus the peak-LR rule, clamping outside the run and config errors.
+#include "lib/train/schedule.h"
+
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "lib/train/golden_file.h"
+
+namespace forge {
+namespace {
+
+using ::forge::train_testing::JoinFrom;
+using ::forge::train_testing::ParseDouble;
+using ::forge::train_testing::ReadGoldenLines;
+
+ScheduleConfig Parse(const std::string& text) {
+  ScheduleConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config)) << text;
+  return config;
+}
+
+std::unique_ptr<LrSchedule> Make(const std::string& text, double peak, int64_t total, int64_t steps_per_epoch) {
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeSchedule(Parse(text), peak, total, steps_per_epoch);
+  EXPECT_TRUE(schedule.ok()) << schedule.status();
+  return schedule.ok() ? std::move(*schedule) : nullptr;
+}
+
+TEST(ScheduleTest, MatchesPyTorchGoldens) {
+  constexpr double kRelativeTolerance = 1e-12;
+  std::map<std::string, std::unique_ptr<LrSchedule>> schedules;
+  std::map<std::string, int> compared;
+  for (const std::vector<std::string>& line : ReadGoldenLines("schedule_golden.txt")) {
+    ASSERT_GE(line.size(), 3u);
+    if (line[0] == "config") {
+      ASSERT_GE(line.size(), 6u);
+      // config <name> <peak> <total_steps> <steps_per_epoch> <ScheduleConfig text>
+      std::unique_ptr<LrSchedule> schedule =
+          Make(JoinFrom(line, 5), ParseDouble(line[2]), static_cast<int64_t>(ParseDouble(line[3])),
+               static_cast<int64_t>(ParseDouble(line[4])));
+      ASSERT_NE(schedule, nullptr) << line[1];
+      schedules[line[1]] = std::move(schedule);
+      continue;
+    }
+    auto it = schedules.find(line[0]);
+    ASSERT_NE(it, schedules.end()) << "no config line before " << line[0];
+    const int64_t step = static_cast<int64_t>(ParseDouble(line[1]));
+    const double expected = ParseDouble(line[2]);
+    const double actual = it->second->LrAt(step);
+    EXPECT_LE(std::abs(actual - expected), kRelativeTolerance * std::abs(expected))
+        << line[0] << " step " << step << ": " << actual << " vs PyTorch " << expected;
+    ++compared[line[0]];
+  }
+  // Every kind, and every case with its steps.
+  EXPECT_EQ(schedules.size(), 16u);
+  EXPECT_EQ(compared.size(), schedules.size());
+  EXPECT_EQ(compared["one_cycle_default"], 100);
+  EXPECT_EQ(compared["constant"], 10);
+}
+
+TEST(ScheduleTest, OneCyclePhaseBoundaries) {
+  // T = 100, pct_start = 0.25: warmup ends at PyTorch's end_step = 24.0 exactly, at the peak.
+  std::unique_ptr<LrSchedule> s =
+      Make("one_cycle { pct_start: 0.25 div_factor: 25 final_div_factor: 1e4 }", 0.4, 100, 10);
+  ASSERT_NE(s, nullptr);
+  EXPECT_NEAR(s->LrAt(0), 0.4 / 25, 1e-15);
+  EXPECT_DOUBLE_EQ(s->LrAt(24), 0.4);
+  EXPECT_LT(s->LrAt(23), 0.4);
+  EXPECT_LT(s->LrAt(25), 0.4);
+  EXPECT_NEAR(s->LrAt(99), 0.4 / 25 / 1e4, 1e-18);
+}
+
+TEST(ScheduleTest, OneCycleZeroLengthWarmupUsesThePeak) {
+  // pct_start * T - 1 == 0: PyTorch divides 0 by 0 at step 0; the phase's end LR is used.
+  std::unique_ptr<LrSchedule> s =
+      Make("one_cycle { pct_start: 0.25 div_factor: 25 final_div_factor: 1e4 }", 1.0, 4, 4);
+  ASSERT_NE(s, nullptr);
+  EXPECT_DOUBLE_EQ(s->LrAt(0), 1.0);
+  EXPECT_NEAR(s->LrAt(3), 1.0 / 25 / 1e4, 1e-18);
+  for (int64_t step = 0; step < 4; ++step) EXPECT_TRUE(std::isfinite(s->LrAt(step)));
+}
+
+TEST(ScheduleTest, CosineWarmupFromZero) {
+  // warmup_start_factor 0 (LinearLR refuses it; the closed form starts at LR 0).
+  std::unique_ptr<LrSchedule> s = Make("cosine { warmup_epochs: 1 final_lr: 0.01 }", 0.8, 40, 4);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->LrAt(0), 0.0);
+  EXPECT_DOUBLE_EQ(s->LrAt(1), 0.2);
+  EXPECT_DOUBLE_EQ(s->LrAt(3), 0.6);
+  EXPECT_DOUBLE_EQ(s->LrAt(4), 0.8);
+  EXPECT_DOUBLE_EQ(s->LrAt(22), 0.01 + (0.8 - 0.01) / 2);  // halfway through the 36 cosine steps
+}
+
+TEST(ScheduleTest, StepAndMultistepByHand) {
+  std::unique_ptr<LrSchedule> step = Make("step { step_epochs: 2 gamma: 0.1 }", 1.0, 30, 5);
+  ASSERT_NE(step, nullptr);
+  EXPECT_EQ(step->LrAt(9), 1.0);
+  EXPECT_DOUBLE_EQ(step->LrAt(10), 0.1);
+  EXPECT_DOUBLE_EQ(step->LrAt(29), 0.1 * 0.1);
+  std::unique_ptr<LrSchedule> multi =
+      Make("multistep { milestones_epochs: [3, 1] gamma: 0.5 }", 1.0, 30, 5);
+  ASSERT_NE(multi, nullptr);
+  EXPECT_EQ(multi->LrAt(4), 1.0);
+  EXPECT_EQ(multi->LrAt(5), 0.5);
+  EXPECT_EQ(multi->LrAt(14), 0.5);
+  EXPECT_EQ(multi->LrAt(15), 0.25);
+}
+
+TEST(ScheduleTest, ClampsOutsideTheRun) {
+  for (const char* text : {"one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }",
+                           "cosine { warmup_epochs: 1 warmup_start_factor: 0.1 }", "linear { warmup_epochs: 1 }",
+                           "step { step_epochs: 1 gamma: 0.1 }"}) {
+    std::unique_ptr<LrSchedule> s = Make(text, 0.5, 20, 5);
+    ASSERT_NE(s, nullptr) << text;
+    EXPECT_EQ(s->LrAt(-3), s->LrAt(0)) << text;
+    EXPECT_EQ(s->LrAt(20), s->LrAt(19)) << text;
+    EXPECT_EQ(s->LrAt(1000000), s->LrAt(19)) << text;
+  }
+}
+
+TEST(ScheduleTest, PeakLrIsTheConfiguredOneOrTheLinearScalingRule) {
+  EXPECT_EQ(PeakLr(Parse("peak_lr: 0.3 base_lr: 0.2"), 1024), 0.3);
+  EXPECT_DOUBLE_EQ(PeakLr(Parse("base_lr: 0.2"), 1024), 0.8);
+  EXPECT_DOUBLE_EQ(PeakLr(Parse(""), 512), 0.2);  // base_lr 0 means 0.1
+  EXPECT_DOUBLE_EQ(PeakLr(Parse("one_cycle {}"), 32), 0.0125);
+}
+
+TEST(ScheduleTest, RefusesBadConfigNamingTheField) {
+  struct Case {
+    const char* text;
+    double peak;
+    int64_t total;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"", 0.1, 10, "no kind"},
+      {"constant {}", 0.0, 10, "peak_lr"},
+      {"constant {}", 0.1, 0, "total steps"},
+      {"one_cycle { pct_start: 1.5 div_factor: 25 final_div_factor: 1e4 }", 0.1, 10, "one_cycle.pct_start"},
+      {"one_cycle { pct_start: 0.3 final_div_factor: 1e4 }", 0.1, 10, "one_cycle.div_factor"},
+      {"one_cycle { pct_start: 0.3 div_factor: 25 }", 0.1, 10, "one_cycle.final_div_factor"},
+      {"cosine { warmup_epochs: 2 }", 0.1, 10, "cosine.warmup_epochs"},  // 10 warmup steps of 10
+      {"cosine { warmup_epochs: -1 }", 0.1, 10, "cosine.warmup_epochs"},
+      {"cosine { warmup_start_factor: 2 }", 0.1, 10, "cosine.warmup_start_factor"},
+      {"cosine { final_lr: -1 }", 0.1, 10, "cosine.final_lr"},
+      {"step { step_epochs: 0.05 gamma: 0.1 }", 0.1, 10, "step.step_epochs"},  // rounds to 0 steps
+      {"step { step_epochs: 1 }", 0.1, 10, "step.gamma"},
+      {"multistep { milestones_epochs: [1, -2] gamma: 0.1 }", 0.1, 10, "multistep.milestones_epochs[1]"},
+      {"multistep { milestones_epochs: 1 }", 0.1, 10, "multistep.gamma"},
+      {"linear { warmup_epochs: 3 }", 0.1, 10, "linear.warmup_epochs"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<std::unique_ptr<LrSchedule>> s = MakeSchedule(Parse(c.text), c.peak, c.total, 5);
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+    EXPECT_TRUE(absl::StrContains(s.status().message(), c.field)) << s.status() << " does not name " << c.field;
+  }
+}
+
+}  // namespace
+}  // namespace forge
