@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libisal-dev
   libabsl-dev libgflags-dev libgoogle-glog-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
+  libcairo2-dev fonts-dejavu-core
 )
 # LibTorch comes from this wheel (its C++ headers and libraries); torchvision is for baselines.
 PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0)
