@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "lib/data/synset_mapping.h"
 #include "lib/io/file.h"
 #include "lib/io/proto_file.h"
 #include "lib/report/classification.h"
@@ -137,10 +138,7 @@ absl::StatusOr<Inputs> ReadInputs(const ReportOptions& options, std::vector<std:
   }
 
   if (!options.synset_mapping.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(options.synset_mapping);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<std::map<std::string, std::string>> names =
-        ParseSynsetMapping(*text, options.synset_mapping);
+    absl::StatusOr<std::map<std::string, std::string>> names = ReadSynsetMapping(options.synset_mapping);
     if (!names.ok()) return names.status();
     inputs.names = std::move(*names);
     if (!inputs.eval) {

@@ -298,7 +298,7 @@ INSTANTIATE_TEST_SUITE_P(
                        WriteBytes(dir + "/map.txt", "n01440764 tench\nn02012849\n");
                        o->synset_mapping = dir + "/map.txt";
                      },
-                     absl::StatusCode::kInvalidArgument, "map.txt", "line 2"},
+                     absl::StatusCode::kInvalidArgument, "map.txt", "map.txt:2:"},
         BadInputCase{"ReadmeWithOnlyAStartMarker",
                      [](const std::string& dir, ReportOptions*) { WriteBytes(dir + "/README.md", "# x\n<!-- forge-report:start -->\n"); },
                      absl::StatusCode::kInvalidArgument, "README.md", "needs exactly one of each"},

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/data/synset_mapping.h"
 #include "lib/io/file.h"
 #include "lib/io/proto_file.h"
 
@@ -56,31 +57,6 @@ absl::StatusOr<std::vector<ClassInfo>> ClassesFromManifest(
 
 }  // namespace
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseSynsetMapping(
-    absl::string_view text, const std::string& source) {
-  absl::flat_hash_map<std::string, std::string> names;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
-    const size_t space = line.find_first_of(" \t");
-    const absl::string_view name = space == absl::string_view::npos
-                                       ? absl::string_view()
-                                       : absl::StripAsciiWhitespace(line.substr(space));
-    if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ":", line_number, ": expected \"<wnid> <name>\", got \"", line, "\""));
-    }
-    const std::string wnid(line.substr(0, space));
-    if (!names.emplace(wnid, std::string(name)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ":", line_number, ": WNID ", wnid, " listed twice"));
-    }
-  }
-  return names;
-}
-
 absl::StatusOr<std::vector<ClassInfo>> BuildClasses(const std::vector<std::string>& folder_wnids,
                                                     const std::string& classes_from,
                                                     const std::string& synset_mapping) {
@@ -97,10 +73,7 @@ absl::StatusOr<std::vector<ClassInfo>> BuildClasses(const std::vector<std::strin
     }
   }
   if (synset_mapping.empty()) return classes;
-  absl::StatusOr<std::string> text = ReadFile(synset_mapping);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> names =
-      ParseSynsetMapping(*text, synset_mapping);
+  absl::StatusOr<std::map<std::string, std::string>> names = ReadSynsetMapping(synset_mapping);
   if (!names.ok()) return names.status();
   std::vector<std::string> missing;
   for (ClassInfo& info : classes) {

@@ -5,19 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/dataset.pb.h"
 
 namespace forge {
-
-// Parses LOC_synset_mapping.txt: lines "<wnid> <human name>", e.g. "n01440764 tench, Tinca
-// tinca"; blank lines and trailing "\r" are ignored. Returns WNID -> name (names are not
-// unique, WNIDs are). Fails with InvalidArgument naming `source` and the line for a line
-// without a name or a WNID listed twice.
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseSynsetMapping(
-    absl::string_view text, const std::string& source);
 
 // The classes of a split whose class folders are `folder_wnids` (sorted):
 // - by default one class per folder, index = position in sorted order;

@@ -20,24 +20,6 @@ std::string Scratch(const std::string& name, const std::string& contents) {
   return path;
 }
 
-TEST(ParseSynsetMappingTest, KeysByWnidAndKeepsDuplicateNames) {
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> names = ParseSynsetMapping(
-      "n01440764 tench, Tinca tinca\r\n\nn02012849 crane\nn03126707 crane\n", "mapping.txt");
-  ASSERT_TRUE(names.ok()) << names.status();
-  EXPECT_EQ(names->size(), 3u);
-  EXPECT_EQ(names->at("n01440764"), "tench, Tinca tinca");
-  EXPECT_EQ(names->at("n02012849"), "crane");
-  EXPECT_EQ(names->at("n03126707"), "crane");
-}
-
-TEST(ParseSynsetMappingTest, RefusesMalformedLinesNamingThem) {
-  absl::Status status = ParseSynsetMapping("n01440764 tench\nn01443537\n", "mapping.txt").status();
-  EXPECT_TRUE(absl::IsInvalidArgument(status));
-  EXPECT_THAT(status.message(), HasSubstr("mapping.txt:2"));
-  status = ParseSynsetMapping("n01440764 tench\nn01440764 again\n", "mapping.txt").status();
-  EXPECT_THAT(status.message(), HasSubstr("listed twice"));
-}
-
 TEST(BuildClassesTest, FoldersInSortedOrderByDefault) {
   absl::StatusOr<std::vector<ClassInfo>> classes = BuildClasses({"n1", "n2"}, "", "");
   ASSERT_TRUE(classes.ok()) << classes.status();

@@ -1,0 +1,150 @@
+// torchvision's training and evaluation transforms on top of lib/image's decoding and
+// Pillow-exact resizing.
+#include "lib/data/augment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/data/random.h"
+#include "lib/image/decode.h"
+#include "lib/image/image.h"
+#include "lib/image/resize.h"
+
+namespace forge {
+namespace {
+
+// torchvision tries this many random crops before falling back to the centre.
+constexpr int kCropAttempts = 10;
+
+// Uniform in [low, high), from the top 53 bits of one draw.
+double Uniform(std::mt19937_64& rng, double low, double high) {
+  return low + (high - low) * (static_cast<double>(rng() >> 11) * 0x1.0p-53);
+}
+
+// Python's round(): halves to even (the default rounding mode).
+int RoundHalfEven(double value) { return static_cast<int>(std::nearbyint(value)); }
+
+// Pillow's ImagingBlend for one sample: d + alpha * (v - d) in float, truncated, clipped.
+inline uint8_t Blend(int degenerate, int value, float alpha) {
+  const float t = static_cast<float>(degenerate) + alpha * static_cast<float>(value - degenerate);
+  if (t <= 0.0f) return 0;
+  if (t >= 255.0f) return 255;
+  return static_cast<uint8_t>(t);
+}
+
+// Pillow's RGB -> L.
+inline int Luma(const uint8_t* rgb) {
+  return (rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16;
+}
+
+// ColorJitter's factor for strength j: uniform in [max(0, 1 - j), 1 + j].
+double JitterFactor(std::mt19937_64& rng, double j) {
+  return Uniform(rng, std::max(0.0, 1.0 - j), 1.0 + j);
+}
+
+}  // namespace
+
+ImageRegion SampleRandomResizedCrop(int width, int height, const TrainTransformOptions& options,
+                                    std::mt19937_64& rng) {
+  const double area = static_cast<double>(width) * height;
+  const double log_min = std::log(options.min_ratio), log_max = std::log(options.max_ratio);
+  for (int attempt = 0; attempt < kCropAttempts; ++attempt) {
+    const double target_area = area * Uniform(rng, options.min_scale, options.max_scale);
+    const double aspect = std::exp(Uniform(rng, log_min, log_max));
+    const int w = RoundHalfEven(std::sqrt(target_area * aspect));
+    const int h = RoundHalfEven(std::sqrt(target_area / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      // torchvision draws the row first.
+      const int y = static_cast<int>(UniformBelow(rng, static_cast<uint64_t>(height - h + 1)));
+      const int x = static_cast<int>(UniformBelow(rng, static_cast<uint64_t>(width - w + 1)));
+      return {x, y, w, h};
+    }
+  }
+  const double ratio = static_cast<double>(width) / height;
+  int w = width, h = height;
+  if (ratio < std::min(options.min_ratio, options.max_ratio)) {
+    h = RoundHalfEven(w / std::min(options.min_ratio, options.max_ratio));
+  } else if (ratio > std::max(options.min_ratio, options.max_ratio)) {
+    w = RoundHalfEven(h * std::max(options.min_ratio, options.max_ratio));
+  }
+  return {(width - w) / 2, (height - h) / 2, w, h};
+}
+
+void JitterColors(double brightness, double contrast, double saturation, Image* image) {
+  std::vector<uint8_t>& p = image->pixels;
+  if (brightness != 1.0) {
+    const float alpha = static_cast<float>(brightness);
+    for (uint8_t& v : p) v = Blend(0, v, alpha);
+  }
+  if (contrast != 1.0) {
+    // ImageStat's mean of the L image, in double, then int(mean + 0.5).
+    int64_t sum = 0;
+    for (size_t i = 0; i + 2 < p.size(); i += 3) sum += Luma(&p[i]);
+    const size_t pixels = p.size() / 3;
+    const int mean =
+        pixels == 0 ? 0 : static_cast<int>(static_cast<double>(sum) / pixels + 0.5);
+    const float alpha = static_cast<float>(contrast);
+    for (uint8_t& v : p) v = Blend(mean, v, alpha);
+  }
+  if (saturation != 1.0) {
+    const float alpha = static_cast<float>(saturation);
+    for (size_t i = 0; i + 2 < p.size(); i += 3) {
+      const int gray = Luma(&p[i]);
+      for (int c = 0; c < 3; ++c) p[i + c] = Blend(gray, p[i + c], alpha);
+    }
+  }
+}
+
+absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptions& options,
+                            uint64_t seed, uint8_t* out) {
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(encoded);
+  if (!header.ok()) return header.status();
+  std::mt19937_64 rng(seed);
+  const ImageRegion box = SampleRandomResizedCrop(header->width, header->height, options, rng);
+  absl::StatusOr<Image> region =
+      DecodeRegion(encoded, box, options.size, options.size, options.decode);
+  if (!region.ok()) return region.status();
+  const bool flip = options.flip && (rng() >> 63) != 0;
+  if (options.brightness <= 0 && options.contrast <= 0 && options.saturation <= 0) {
+    // Straight into the output, mirrored by the resize itself.
+    ResizeInto(*region, options.size, options.size, flip, out);
+    return absl::OkStatus();
+  }
+  Image resized(options.size, options.size);
+  ResizeInto(*region, options.size, options.size, flip, resized.pixels.data());
+  // ColorJitter.get_params: a random order of the operations, then the factors of those
+  // enabled; they are applied one at a time in that order. (Per pixel, or with a mean over
+  // the whole image: the flip before them changes nothing.)
+  int order[3] = {0, 1, 2};
+  for (int i = 2; i > 0; --i) std::swap(order[i], order[UniformBelow(rng, i + 1)]);
+  double factors[3] = {1.0, 1.0, 1.0};
+  const double strengths[3] = {options.brightness, options.contrast, options.saturation};
+  for (int i = 0; i < 3; ++i) {
+    if (strengths[i] > 0) factors[i] = JitterFactor(rng, strengths[i]);
+  }
+  for (const int op : order) {
+    JitterColors(op == 0 ? factors[0] : 1.0, op == 1 ? factors[1] : 1.0,
+                 op == 2 ? factors[2] : 1.0, &resized);
+  }
+  std::memcpy(out, resized.pixels.data(), resized.pixels.size());
+  return absl::OkStatus();
+}
+
+absl::Status EvalTransform(absl::string_view encoded, const EvalTransformOptions& options,
+                           uint8_t* out) {
+  absl::StatusOr<Image> image = DecodeImage(encoded, options.decode);
+  if (!image.ok()) return image.status();
+  const int shorter = static_cast<int>(std::floor(options.size / options.crop_ratio));
+  const Image cropped =
+      CenterCrop(ResizeShorterSide(*image, shorter), options.size, options.size);
+  std::memcpy(out, cropped.pixels.data(), cropped.pixels.size());
+  return absl::OkStatus();
+}
+
+}  // namespace forge
