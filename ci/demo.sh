@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Sets up the machine (ci/setup.sh), then runs the pipeline on the embedded tiny ImageNet:
 # generate the dataset, valprep (flat val/ -> val/<wnid>/), shard (train/ and val/ into record
-# shards), compute_stats (mean/std of the train shards).
+# shards), compute_stats (mean/std of the train shards), train (ResNet-18, tiny CPU recipe), eval
+# and report. A few minutes on two cores.
 # Usage: ci/demo.sh [OUT_DIR]   (default: ./demo-run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(realpath -m "${1:-demo-run}")
 
 ci/setup.sh
-bazel build //testdata:make_tiny_imagenet //tools/valprep //tools/shard //tools/compute_stats
+bazel build //testdata:make_tiny_imagenet //tools/valprep //tools/shard //tools/compute_stats \
+  //tools/train //tools/eval //tools/report
 BIN=$(bazel info bazel-bin 2>/dev/null)
 
 echo "== dataset: $OUT/data"
@@ -31,8 +33,23 @@ rm -rf "$OUT/shards"
   --classes_from="$OUT/shards/train.manifest.txtpb"
 "$BIN/tools/shard/shard" --verify="$OUT/shards/train.manifest.txtpb"
 
-echo "== compute_stats: mean and std of the train shards (resize 256, center crop 224)"
-"$BIN/tools/compute_stats/compute_stats" --data="$OUT/shards/train.manifest.txtpb" --out="$OUT/stats.txtpb"
+echo "== compute_stats: mean and std of the train shards, seen at the recipe's 64 px"
+"$BIN/tools/compute_stats/compute_stats" --data="$OUT/shards/train.manifest.txtpb" --out="$OUT/stats.txtpb" \
+  --resize_shorter=73 --center_crop=64
+
+echo "== train: ResNet-18 from scratch, tools/train/recipes/tiny_cpu.txtpb"
+rm -rf "$OUT/run"
+"$BIN/tools/train/train" --config=tools/train/recipes/tiny_cpu.txtpb --train="$OUT/shards/train.manifest.txtpb" \
+  --val="$OUT/shards/val.manifest.txtpb" --stats="$OUT/stats.txtpb" --run_dir="$OUT/run" --device=cpu
+
+echo "== eval: the best checkpoint on val"
+"$BIN/tools/eval/eval" --checkpoint="$OUT/run/checkpoints/best.ckpt" --data="$OUT/shards/val.manifest.txtpb" \
+  --resize_shorter=73 --center_crop=64 --device=cpu --out="$OUT/run/eval.pb"
+
+echo "== report: CSV, Markdown, curves, classification report"
+"$BIN/tools/report/report" --run_dir="$OUT/run" --eval="$OUT/run/eval.pb" \
+  --synset_mapping="$OUT/data/LOC_synset_mapping.txt"
+sed -n '1,3p' "$OUT/run/report/logs.md"
 
 echo "== done: outputs in $OUT"
 ls -1 "$OUT"

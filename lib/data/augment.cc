@@ -140,7 +140,9 @@ absl::Status EvalTransform(absl::string_view encoded, const EvalTransformOptions
                            uint8_t* out) {
   absl::StatusOr<Image> image = DecodeImage(encoded, options.decode);
   if (!image.ok()) return image.status();
-  const int shorter = static_cast<int>(std::floor(options.size / options.crop_ratio));
+  const int shorter = options.resize_shorter > 0
+                          ? options.resize_shorter
+                          : static_cast<int>(std::floor(options.size / options.crop_ratio));
   const Image cropped =
       CenterCrop(ResizeShorterSide(*image, shorter), options.size, options.size);
   std::memcpy(out, cropped.pixels.data(), cropped.pixels.size());

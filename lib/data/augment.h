@@ -42,7 +42,8 @@ struct TrainTransformOptions {
 
 struct EvalTransformOptions {
   int size = 224;             // The output is size x size.
-  double crop_ratio = 0.875;  // The shorter side is first resized to floor(size / crop_ratio).
+  double crop_ratio = 0.875;  // The shorter side is first resized to floor(size / crop_ratio),
+  int resize_shorter = 0;     // or to this when > 0 (eval --resize_shorter).
   DecodeOptions decode;
 };
 

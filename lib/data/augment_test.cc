@@ -382,6 +382,12 @@ TEST(EvalTransformTest, EqualsResizeShorterSideThenCenterCrop) {
     std::vector<uint8_t> out(static_cast<size_t>(c.size) * c.size * 3);
     ASSERT_TRUE(EvalTransform(jpeg, options, out.data()).ok());
     EXPECT_EQ(out, expected.pixels) << c.width << "x" << c.height << " size " << c.size;
+    // The same through an explicit shorter side, as eval --resize_shorter gives it.
+    options.crop_ratio = 0.1;
+    options.resize_shorter = c.shorter;
+    std::fill(out.begin(), out.end(), 0);
+    ASSERT_TRUE(EvalTransform(jpeg, options, out.data()).ok());
+    EXPECT_EQ(out, expected.pixels) << "resize_shorter " << c.shorter;
   }
 }
 

@@ -1,0 +1,61 @@
+// eval: evaluates a checkpoint on a dataset and writes an EvalResult proto.
+#include <cstdio>
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include "lib/io/proto_file.h"
+#include "lib/util/exit_code.h"
+#include "lib/util/tool_init.h"
+#include "tools/eval/eval.h"
+
+DEFINE_string(checkpoint, "", "Checkpoint written by train, or bare weights (then --model and --stats).");
+DEFINE_string(data, "", "Dataset: a manifest written by shard, or an ImageFolder directory.");
+DEFINE_string(out, "", "EvalResult proto to write (.pb, .txtpb, .json; - for stdout). Required.");
+DEFINE_string(model, "", "Model name for bare weights, e.g. resnet50.");
+DEFINE_string(stats, "", "Channel statistics; default: those stored in the checkpoint.");
+DEFINE_int32(resize_shorter, 256, "Resize the shorter side to this before the crop.");
+DEFINE_int32(center_crop, 224, "Square center crop evaluated.");
+DEFINE_bool(flip_tta, false, "Average predictions over the image and its horizontal mirror.");
+DEFINE_int32(batch_size, 64, "Images per batch.");
+DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
+DEFINE_int32(threads, 0, "Loader threads; 0: one per core.");
+DEFINE_bool(predictions, false, "Record each image's top-5 in the output.");
+
+int main(int argc, char** argv) {
+  forge::InitTool(
+      "Evaluates a model.\n"
+      "  eval --checkpoint=runs/r50/checkpoints/best.ckpt --data=shards/val.manifest.txtpb --out=eval.pb",
+      &argc, &argv);
+  if (FLAGS_out.empty()) {
+    LOG(ERROR) << "--out is required";
+    return 2;
+  }
+  forge::EvalToolOptions options;
+  options.checkpoint = FLAGS_checkpoint;
+  options.data = FLAGS_data;
+  options.model = FLAGS_model;
+  options.stats = FLAGS_stats;
+  options.resize_shorter = FLAGS_resize_shorter;
+  options.center_crop = FLAGS_center_crop;
+  options.flip_tta = FLAGS_flip_tta;
+  options.batch_size = FLAGS_batch_size;
+  options.device = FLAGS_device;
+  options.threads = FLAGS_threads;
+  options.predictions = FLAGS_predictions;
+  absl::StatusOr<forge::EvalResult> result = forge::RunEval(options);
+  if (!result.ok()) {
+    LOG(ERROR) << result.status().message();
+    return forge::ExitCodeFor(result.status());
+  }
+  if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *result); !status.ok()) {
+    LOG(ERROR) << status.message();
+    return forge::ExitCodeFor(status);
+  }
+  if (FLAGS_out != "-") {
+    std::printf("eval: images=%lld top1=%.2f top5=%.2f loss=%.4f skipped=%lld out=%s\n",
+                static_cast<long long>(result->images()), result->top1(), result->top5(), result->loss(),
+                static_cast<long long>(result->images_skipped()), FLAGS_out.c_str());
+  }
+  return 0;
+}
