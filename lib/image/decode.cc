@@ -183,17 +183,23 @@ void CmykRowToRgb(const uint8_t* cmyk, int width, uint8_t* rgb) {
   }
 }
 
-// Decodes all scanlines into `image` (already sized). For CMYK/YCCK `cmyk_row` must hold
-// width * 4 bytes. Returns false after a libjpeg error, described in decoder->err.
-bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cmyk_row) {
-  j_decompress_ptr cinfo = &decoder->cinfo;
-  if (setjmp(decoder->err.jump)) return false;
+// The decompression parameters of every decode: for CMYK/YCCK the samples come out as CMYK
+// and CmykRowToRgb converts them, anything else libjpeg converts to RGB.
+void JpegSetOutput(j_decompress_ptr cinfo, bool cmyk) {
   // Pillow leaves these at libjpeg's defaults; set them anyway since pixel equality with
   // Pillow depends on them.
   cinfo->dct_method = JDCT_ISLOW;
   cinfo->do_fancy_upsampling = TRUE;
   cinfo->do_block_smoothing = TRUE;
   cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+}
+
+// Decodes all scanlines into `image` (already sized). For CMYK/YCCK `cmyk_row` must hold
+// width * 4 bytes. Returns false after a libjpeg error, described in decoder->err.
+bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cmyk_row) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  if (setjmp(decoder->err.jump)) return false;
+  JpegSetOutput(cinfo, cmyk);
   jpeg_start_decompress(cinfo);
   while (cinfo->output_scanline < cinfo->output_height) {
     const int y = static_cast<int>(cinfo->output_scanline);
@@ -276,6 +282,23 @@ absl::StatusOr<ImageHeader> ReadJpegHeader(absl::string_view bytes) {
   return header;
 }
 
+// Whether the samples of a JPEG with this header go through CMYK (CMYK and YCCK) rather than
+// straight to RGB; an error for colour spaces libjpeg cannot interpret.
+absl::StatusOr<bool> JpegNeedsCmyk(const ImageHeader& header) {
+  switch (header.color_space) {
+    case ColorSpace::kGray:
+    case ColorSpace::kRgb:
+    case ColorSpace::kYCbCr:
+      return false;
+    case ColorSpace::kCmyk:
+    case ColorSpace::kYcck:
+      return true;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unsupported JPEG colour space (%d components)", header.components));
+  }
+}
+
 absl::StatusOr<Image> DecodeJpeg(absl::string_view bytes, const DecodeOptions& options) {
   JpegDecoder decoder;
   if (!JpegReadHeader(&decoder, bytes)) return JpegError(decoder);
@@ -284,26 +307,162 @@ absl::StatusOr<Image> DecodeJpeg(absl::string_view bytes, const DecodeOptions& o
       !status.ok()) {
     return status;
   }
-  bool cmyk = false;
-  switch (header.color_space) {
-    case ColorSpace::kGray:
-    case ColorSpace::kRgb:
-    case ColorSpace::kYCbCr:
-      break;
-    case ColorSpace::kCmyk:
-    case ColorSpace::kYcck:
-      cmyk = true;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrFormat("unsupported JPEG colour space (%d components)", header.components));
-  }
+  const absl::StatusOr<bool> needs_cmyk = JpegNeedsCmyk(header);
+  if (!needs_cmyk.ok()) return needs_cmyk.status();
+  const bool cmyk = *needs_cmyk;
   Image image;
   if (absl::Status status = AllocateImage(header.width, header.height, &image); !status.ok()) {
     return status;
   }
   std::vector<uint8_t> cmyk_row(cmyk ? static_cast<size_t>(header.width) * 4 : 0);
   if (!JpegDecodePixels(&decoder, cmyk, &image, cmyk_row.data())) return JpegError(decoder);
+  return image;
+}
+
+absl::Status CheckRegion(const ImageRegion& region, int width, int height) {
+  // In 64 bits: x + width may overflow an int for absurd regions.
+  if (region.width <= 0 || region.height <= 0 || region.x < 0 || region.y < 0 ||
+      int64_t{region.x} + region.width > width || int64_t{region.y} + region.height > height) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "region %dx%d at (%d, %d) is empty or not inside the %dx%d image", region.width,
+        region.height, region.x, region.y, width, height));
+  }
+  return absl::OkStatus();
+}
+
+// round(value * eighths / 8), halves up, for value >= 0.
+int ScaleRounded(int value, int eighths) {
+  return static_cast<int>((int64_t{value} * eighths + 4) / 8);
+}
+
+// Where a region decode reads in libjpeg's scaled output.
+struct JpegRegionPlan {
+  int eighths = 8;  // The DCT scale k of k/8.
+  // The region in scaled output pixels: columns [x0, x1), rows [y0, y1).
+  int x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+  // The columns libjpeg decodes, as jpeg_crop_scanline widened them to whole iMCUs.
+  int crop_x = 0, crop_width = 0;
+};
+
+// The region in scaled coordinates (see DecodeRegion), inside the output_width x
+// output_height scaled image and at least 1 pixel in each direction.
+void ScaleRegion(const ImageRegion& region, int output_width, int output_height,
+                 JpegRegionPlan* plan) {
+  const auto scale = [&](int begin, int size, int limit, int* out_begin, int* out_end) {
+    int b = std::min(ScaleRounded(begin, plan->eighths), limit - 1);
+    int e = std::min(ScaleRounded(begin + size, plan->eighths), limit);
+    if (e <= b) e = b + 1;
+    *out_begin = b;
+    *out_end = e;
+  };
+  scale(region.x, region.width, output_width, &plan->x0, &plan->x1);
+  scale(region.y, region.height, output_height, &plan->y0, &plan->y1);
+}
+
+// Sets the scale, starts decompression (which reads all of a progressive JPEG's scans), fills
+// in `plan` and restricts decoding to the columns the region needs. Returns false after a
+// libjpeg error, described in decoder->err.
+bool JpegStartRegion(JpegDecoder* decoder, bool cmyk, const ImageRegion& region,
+                     JpegRegionPlan* plan) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  if (setjmp(decoder->err.jump)) return false;
+  JpegSetOutput(cinfo, cmyk);
+  cinfo->scale_num = static_cast<unsigned int>(plan->eighths);
+  cinfo->scale_denom = 8;
+  jpeg_start_decompress(cinfo);
+  ScaleRegion(region, static_cast<int>(cinfo->output_width),
+              static_cast<int>(cinfo->output_height), plan);
+  // libjpeg's fancy upsampling treats the edges of the cropped columns as image edges,
+  // replicating the outermost chroma sample instead of reading its neighbour. A margin of
+  // one chroma sample's width on each side (at most max_h_samp_factor output pixels, at any
+  // scale) keeps that away from the region, so its pixels stay those of a full decode.
+  const int margin = cinfo->max_h_samp_factor;
+  const int crop_begin = std::max(0, plan->x0 - margin);
+  const int crop_end = std::min(static_cast<int>(cinfo->output_width), plan->x1 + margin);
+  JDIMENSION crop_x = static_cast<JDIMENSION>(crop_begin);
+  JDIMENSION crop_width = static_cast<JDIMENSION>(crop_end - crop_begin);
+  if (crop_width < cinfo->output_width) jpeg_crop_scanline(cinfo, &crop_x, &crop_width);
+  plan->crop_x = static_cast<int>(crop_x);
+  plan->crop_width = static_cast<int>(crop_width);
+  return true;
+}
+
+// Skips the rows above the region, reads rows [plan.y0, plan.y1) and stops. RGB rows land in
+// `image` (plan.crop_width wide, one row per region row), CMYK rows go through `cmyk_row`
+// (plan.crop_width * 4 bytes) and are converted into `image` (the region's exact width).
+// Returns false after a libjpeg error, described in decoder->err.
+bool JpegReadRegion(JpegDecoder* decoder, const JpegRegionPlan& plan, bool cmyk, Image* image,
+                    uint8_t* cmyk_row) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  if (setjmp(decoder->err.jump)) return false;
+  if (plan.y0 > 0) jpeg_skip_scanlines(cinfo, static_cast<JDIMENSION>(plan.y0));
+  while (static_cast<int>(cinfo->output_scanline) < plan.y1) {
+    const int y = static_cast<int>(cinfo->output_scanline) - plan.y0;
+    if (cmyk) {
+      JSAMPROW row = cmyk_row;
+      jpeg_read_scanlines(cinfo, &row, 1);
+      CmykRowToRgb(cmyk_row + static_cast<size_t>(plan.x0 - plan.crop_x) * 4, image->width,
+                   image->Row(y));
+    } else {
+      constexpr int kMaxRows = 16;
+      JSAMPROW rows[kMaxRows];
+      const int n = std::min<int>(kMaxRows, image->height - y);
+      for (int i = 0; i < n; ++i) rows[i] = image->Row(y + i);
+      jpeg_read_scanlines(cinfo, rows, static_cast<JDIMENSION>(n));
+    }
+  }
+  // The rest of the file is never read: neither decoded nor checked.
+  jpeg_abort_decompress(cinfo);
+  return true;
+}
+
+// Keeps columns [x, x + width) of every row of `image`, in place.
+void CropColumnsInPlace(int x, int width, Image* image) {
+  const size_t in_row = image->RowBytes();
+  const size_t out_row = static_cast<size_t>(width) * Image::kChannels;
+  uint8_t* pixels = image->pixels.data();
+  // Row y moves from y * in_row + x * 3 to y * out_row <= that: front to back never overwrites
+  // bytes still to be moved.
+  for (int y = 0; y < image->height; ++y) {
+    std::memmove(pixels + y * out_row, pixels + y * in_row + static_cast<size_t>(x) * 3, out_row);
+  }
+  image->width = width;
+  image->pixels.resize(out_row * image->height);
+}
+
+absl::StatusOr<Image> DecodeJpegRegion(absl::string_view bytes, const ImageRegion& region,
+                                       int min_width, int min_height,
+                                       const DecodeOptions& options) {
+  JpegDecoder decoder;
+  if (!JpegReadHeader(&decoder, bytes)) return JpegError(decoder);
+  const ImageHeader header = JpegHeader(decoder.cinfo);
+  if (absl::Status status = CheckSize(header.format, header.width, header.height, options);
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = CheckRegion(region, header.width, header.height); !status.ok()) {
+    return status;
+  }
+  const absl::StatusOr<bool> needs_cmyk = JpegNeedsCmyk(header);
+  if (!needs_cmyk.ok()) return needs_cmyk.status();
+  const bool cmyk = *needs_cmyk;
+
+  JpegRegionPlan plan;
+  plan.eighths =
+      RegionScaleEighths(region.width, region.height, min_width, min_height, options.region_scales);
+  if (!JpegStartRegion(&decoder, cmyk, region, &plan)) return JpegError(decoder);
+  Image image;
+  // RGB: libjpeg writes the widened columns straight into the image, cut down afterwards.
+  const int decoded_width = cmyk ? plan.x1 - plan.x0 : plan.crop_width;
+  if (absl::Status status = AllocateImage(decoded_width, plan.y1 - plan.y0, &image);
+      !status.ok()) {
+    return status;
+  }
+  std::vector<uint8_t> cmyk_row(cmyk ? static_cast<size_t>(plan.crop_width) * 4 : 0);
+  if (!JpegReadRegion(&decoder, plan, cmyk, &image, cmyk_row.data())) return JpegError(decoder);
+  if (!cmyk && plan.crop_width != plan.x1 - plan.x0) {
+    CropColumnsInPlace(plan.x0 - plan.crop_x, plan.x1 - plan.x0, &image);
+  }
   return image;
 }
 
@@ -614,6 +773,45 @@ absl::StatusOr<Image> DecodeImage(absl::string_view bytes, const DecodeOptions& 
       return DecodeJpeg(bytes, options);
     case ImageFormat::kPng:
       return DecodePng(bytes, options);
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return UnknownFormatError(bytes);
+}
+
+int RegionScaleEighths(int region_width, int region_height, int min_width, int min_height,
+                       uint8_t scales) {
+  for (int k = 1; k < 8; ++k) {
+    if ((scales >> (k - 1) & 1) != 0 && int64_t{region_width} * k >= int64_t{min_width} * 8 &&
+        int64_t{region_height} * k >= int64_t{min_height} * 8) {
+      return k;
+    }
+  }
+  return 8;
+}
+
+absl::StatusOr<Image> DecodeRegion(absl::string_view bytes, const ImageRegion& region,
+                                   int min_width, int min_height, const DecodeOptions& options) {
+  if (bytes.empty()) return EmptyInputError();
+  switch (DetectFormat(bytes)) {
+    case ImageFormat::kJpeg:
+      return DecodeJpegRegion(bytes, region, min_width, min_height, options);
+    case ImageFormat::kPng: {
+      absl::StatusOr<Image> image = DecodePng(bytes, options);
+      if (!image.ok()) return image.status();
+      if (absl::Status status = CheckRegion(region, image->width, image->height); !status.ok()) {
+        return status;
+      }
+      Image out;
+      if (absl::Status status = AllocateImage(region.width, region.height, &out); !status.ok()) {
+        return status;
+      }
+      for (int y = 0; y < region.height; ++y) {
+        std::memcpy(out.Row(y), image->Row(region.y + y) + static_cast<size_t>(region.x) * 3,
+                    out.RowBytes());
+      }
+      return out;
+    }
     case ImageFormat::kUnknown:
       break;
   }

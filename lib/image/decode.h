@@ -61,11 +61,20 @@ struct ImageHeader {
 // before the end of its header, or has a corrupt or zero-sized header.
 absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes);
 
+// Sets of libjpeg DCT scales k/8 for DecodeOptions::region_scales: bit k - 1 stands for k/8.
+constexpr uint8_t kAllRegionScales = 0xFF;
+// 1/8, 2/8, 4/8 and 8/8: the scales libjpeg-turbo has SIMD IDCTs for. The others (3/8, 5/8,
+// 6/8, 7/8) run C IDCTs, for 4:2:0 chroma at twice the size (6/8 -> 12x12), which costs
+// more than decoding at 8/8 and resizing more (about 35% slower on ImageNet-sized photos).
+constexpr uint8_t kSimdRegionScales = 0x8B;
+
 struct DecodeOptions {
   // Decompression-bomb limit: images with more than this many pixels (width * height) are
   // refused from their header, before any pixel is decoded or any pixel buffer allocated.
   // The default is Pillow's (2 * Image.MAX_IMAGE_PIXELS). <= 0 disables the check.
   int64_t max_pixels = 178956970;
+  // DecodeRegion only: the DCT scales it may choose from (8/8 always stays allowed).
+  uint8_t region_scales = kAllRegionScales;
 };
 
 // Decodes a JPEG or PNG image into RGB, with exactly the pixels of Pillow's
@@ -86,6 +95,37 @@ struct DecodeOptions {
 // corrupt (the message includes libjpeg's or libpng's), zero-sized, or has more pixels than
 // options.max_pixels.
 absl::StatusOr<Image> DecodeImage(absl::string_view bytes, const DecodeOptions& options = {});
+
+// A rectangle of an image in pixels: columns [x, x + width), rows [y, y + height).
+struct ImageRegion {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// The libjpeg DCT scale k/8 DecodeRegion uses: the smallest k in `scales` (a set of
+// DecodeOptions::region_scales; 8 is always in it) at which a region_width x region_height
+// region, scaled by k/8, is still at least min_width x min_height; 8 when even the full size
+// is smaller.
+int RegionScaleEighths(int region_width, int region_height, int min_width, int min_height,
+                       uint8_t scales = kAllRegionScales);
+
+// The pixels of `region` (in full-resolution coordinates) of a JPEG or PNG image, decoding
+// only what the region needs, for training-time random crops:
+// - JPEG: decoded at the DCT scale k/8 of RegionScaleEighths(region.width, region.height,
+//   min_width, min_height, options.region_scales), through libjpeg's jpeg_crop_scanline (only the iMCU columns the
+//   region touches are dequantised, transformed and converted) and jpeg_skip_scanlines (rows
+//   above the region are entropy-decoded only), stopping after the region's last row. The
+//   result is the scaled region [round(x * k / 8), round((x + width) * k / 8)) x likewise for
+//   rows (halves rounded up, at least 1 pixel), so about k/8 of the region's size. At k = 8
+//   its pixels are exactly those of DecodeImage(bytes) cropped to `region`; at k < 8 they are
+//   libjpeg's scaled IDCT, close to (not equal to) a Pillow resize of that crop. Colour
+//   spaces are converted as DecodeImage does.
+// - PNG: decoded in full, then cropped (never scaled).
+// Fails as DecodeImage does (data missing from a truncated file is an error only if the
+// region needs it; a progressive JPEG needs all of its data), and with InvalidArgumentError
+// when the region is empty or not inside the image.
+absl::StatusOr<Image> DecodeRegion(absl::string_view bytes, const ImageRegion& region,
+                                   int min_width, int min_height,
+                                   const DecodeOptions& options = {});
 
 }  // namespace forge
 

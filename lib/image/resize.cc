@@ -13,8 +13,14 @@
 #include <iterator>
 #include <vector>
 
+#include <memory>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FORGE_RESIZE_AVX2 1
 #endif
 
 #include "glog/logging.h"
@@ -107,13 +113,27 @@ inline uint8_t Clip8(int32_t sum) {
   return static_cast<uint8_t>(v);
 }
 
-// One output row of the horizontal pass. kWindow > 0 fixes the window length at compile
-// time (so the tap loop unrolls); 0 reads it from `taps`.
+// Writes the 3 bytes of one pixel; `value` holds them in its low bytes (R first). Where
+// another pixel follows in the row, 4 bytes are stored (the 4th is overwritten later).
+inline void StorePixel(uint32_t value, bool last_in_row, uint8_t* dst) {
+  if (last_in_row) {
+    dst[0] = static_cast<uint8_t>(value);
+    dst[1] = static_cast<uint8_t>(value >> 8);
+    dst[2] = static_cast<uint8_t>(value >> 16);
+  } else {
+    std::memcpy(dst, &value, 4);
+  }
+}
+
+// Output pixels [begin, end) of one row of the horizontal pass. kWindow > 0 fixes the window
+// length at compile time (so the tap loop unrolls); 0 reads it from `taps`. Pixel xx goes to
+// position xx, or out_width - 1 - xx when mirroring.
 template <int kWindow>
-void HorizontalRow(const uint8_t* src, const Taps& taps, int out_width, uint8_t* dst) {
+void HorizontalPixels(const uint8_t* src, const Taps& taps, int out_width, bool mirror, int begin,
+                      int end, uint8_t* dst) {
   const int window = kWindow > 0 ? kWindow : taps.window;
-  const int32_t* k = taps.weights.data();
-  for (int xx = 0; xx < out_width; ++xx, k += window, dst += 3) {
+  for (int xx = begin; xx < end; ++xx) {
+    const int32_t* k = &taps.weights[static_cast<size_t>(xx) * window];
     const uint8_t* s = src + static_cast<size_t>(taps.start[xx]) * 3;
     int32_t r = kRoundingOffset, g = kRoundingOffset, b = kRoundingOffset;
     for (int x = 0; x < window; ++x, s += 3) {
@@ -121,25 +141,200 @@ void HorizontalRow(const uint8_t* src, const Taps& taps, int out_width, uint8_t*
       g += s[1] * k[x];
       b += s[2] * k[x];
     }
-    dst[0] = Clip8(r);
-    dst[1] = Clip8(g);
-    dst[2] = Clip8(b);
+    uint8_t* out = dst + static_cast<size_t>(mirror ? out_width - 1 - xx : xx) * 3;
+    out[0] = Clip8(r);
+    out[1] = Clip8(g);
+    out[2] = Clip8(b);
   }
 }
 
-// Filters rows [row_begin, row_begin + out->height) of `in` horizontally into `out`.
-void ResampleHorizontal(const Image& in, int row_begin, const Taps& taps, Image* out) {
-  // Unrolled for the common windows, from upscaling (2) to downscaling by about 4 (8).
-  using RowFunction = void (*)(const uint8_t*, const Taps&, int, uint8_t*);
-  static constexpr RowFunction kUnrolled[] = {
-      nullptr,           nullptr,           &HorizontalRow<2>, &HorizontalRow<3>, &HorizontalRow<4>,
-      &HorizontalRow<5>, &HorizontalRow<6>, &HorizontalRow<7>, &HorizontalRow<8>};
-  const RowFunction row_function =
-      taps.window < static_cast<int>(std::size(kUnrolled)) && kUnrolled[taps.window] != nullptr
-          ? kUnrolled[taps.window]
-          : &HorizontalRow<0>;
-  for (int y = 0; y < out->height; ++y) {
-    row_function(in.Row(row_begin + y), taps, out->width, out->Row(y));
+using PixelsFunction = void (*)(const uint8_t*, const Taps&, int, bool, int, int, uint8_t*);
+
+// Unrolled for the common windows, from upscaling (2) to downscaling by about 4 (8).
+PixelsFunction ScalarPixelsFunction(int window) {
+  static constexpr PixelsFunction kUnrolled[] = {
+      nullptr,
+      nullptr,
+      &HorizontalPixels<2>,
+      &HorizontalPixels<3>,
+      &HorizontalPixels<4>,
+      &HorizontalPixels<5>,
+      &HorizontalPixels<6>,
+      &HorizontalPixels<7>,
+      &HorizontalPixels<8>};
+  return window < static_cast<int>(std::size(kUnrolled)) && kUnrolled[window] != nullptr
+             ? kUnrolled[window]
+             : &HorizontalPixels<0>;
+}
+
+#if defined(FORGE_RESIZE_AVX2)
+bool simd_enabled = true;
+
+bool UseAvx2() {
+  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  return has_avx2 && simd_enabled;
+}
+
+constexpr int kSplitBitsH = 11;
+
+// The horizontal taps as AVX2 wants them, two output pixels per 256-bit step. Taps go in
+// pairs (t, t + 1); a 16-byte load at the window's first pixel holds 4 taps (12 bytes), which
+// a byte shuffle spreads into 16-bit lanes (R_t, R_t+1, G_t, G_t+1, B_t, B_t+1, 0, 0), one
+// shuffle per pair. pmaddwd then sums each channel over the pair, with every 22-bit weight
+// split into high and low 11-bit parts as in the vertical pass (exact: see VerticalSse2).
+struct HorizontalSimdTaps {
+  int pairs = 0;   // (window + 1) / 2
+  int loads = 0;   // (pairs + 1) / 2 loads of 16 bytes, 12 bytes apart
+  // [pixel pair q][tap pair j][high, low] -> 16 int16 lanes: the 8 lanes of pixel 2q, then of
+  // pixel 2q + 1, each (w_t, w_t+1) x 3 then (0, 0).
+  std::vector<int16_t> weights;
+  // Output pixels below this can use 16-byte loads for every tap pair without reading past
+  // the end of the input (later ones, if any, are done in scalar code).
+  int simd_end = 0;
+};
+
+HorizontalSimdTaps MakeHorizontalSimdTaps(const Taps& taps, int out_width, size_t readable) {
+  HorizontalSimdTaps simd;
+  simd.pairs = (taps.window + 1) / 2;
+  simd.loads = (simd.pairs + 1) / 2;
+  const int pixel_pairs = out_width / 2;
+  simd.weights.assign(static_cast<size_t>(pixel_pairs) * simd.pairs * 2 * 16, 0);
+  for (int xx = 0; xx < pixel_pairs * 2; ++xx) {
+    const int32_t* k = &taps.weights[static_cast<size_t>(xx) * taps.window];
+    for (int j = 0; j < simd.pairs; ++j) {
+      const int32_t w0 = k[2 * j];
+      const int32_t w1 = 2 * j + 1 < taps.window ? k[2 * j + 1] : 0;
+      CHECK(w0 >= 0 && w0 <= (1 << kPrecisionBits) && w1 >= 0 && w1 <= (1 << kPrecisionBits))
+          << "weights " << w0 << ", " << w1;
+      for (int part = 0; part < 2; ++part) {
+        const auto split = [part](int32_t w) {
+          return static_cast<int16_t>(part == 0 ? w >> kSplitBitsH : w & ((1 << kSplitBitsH) - 1));
+        };
+        int16_t* lanes = &simd.weights[((static_cast<size_t>(xx / 2) * simd.pairs + j) * 2 + part) * 16 +
+                                       (xx % 2) * 8];
+        for (int c = 0; c < 3; ++c) {
+          lanes[2 * c] = split(w0);
+          lanes[2 * c + 1] = split(w1);
+        }
+      }
+    }
+  }
+  // The last load of pixel xx ends at start * 3 + 12 * (loads - 1) + 16.
+  simd.simd_end = out_width;
+  while (simd.simd_end > 0 &&
+         static_cast<size_t>(taps.start[simd.simd_end - 1]) * 3 + 12 * (simd.loads - 1) + 16 >
+             readable) {
+    --simd.simd_end;
+  }
+  return simd;
+}
+
+// Output pixels [0, 2 * pixel_pairs) of one row (pixel_pairs * 2 <= simd.simd_end), in the
+// order that makes the 4-byte stores move forward through `dst`.
+template <int kPairs>
+__attribute__((target("avx2"))) void HorizontalAvx2(const uint8_t* src, const Taps& taps,
+                                                    const HorizontalSimdTaps& simd, int out_width,
+                                                    bool mirror, int pixel_pairs, uint8_t* dst) {
+  const int pairs = kPairs > 0 ? kPairs : simd.pairs;
+  // Byte shuffles for tap pair 0 and 1 of a load: (R_t, R_t+1, G_t, G_t+1, B_t, B_t+1) as
+  // 16-bit lanes, then two zero lanes (-1 selects zero).
+  const __m256i shuffle0 = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                                            0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
+  const __m256i shuffle1 = _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,
+                                            6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+  const __m256i offset = _mm256_set1_epi32(kRoundingOffset);
+  for (int i = 0; i < pixel_pairs; ++i) {
+    const int q = mirror ? pixel_pairs - 1 - i : i;
+    const uint8_t* p0 = src + static_cast<size_t>(taps.start[2 * q]) * 3;
+    const uint8_t* p1 = src + static_cast<size_t>(taps.start[2 * q + 1]) * 3;
+    const int16_t* w = &simd.weights[static_cast<size_t>(q) * pairs * 2 * 16];
+    __m256i high = _mm256_setzero_si256();
+    __m256i low = _mm256_setzero_si256();
+    for (int j = 0; j < pairs; j += 2) {
+      const __m256i pixels = _mm256_inserti128_si256(
+          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + 6 * j))),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + 6 * j)), 1);
+      const __m256i a = _mm256_shuffle_epi8(pixels, shuffle0);
+      high = _mm256_add_epi32(
+          high, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+      low = _mm256_add_epi32(
+          low, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+      w += 32;
+      if (j + 1 < pairs) {
+        const __m256i b = _mm256_shuffle_epi8(pixels, shuffle1);
+        high = _mm256_add_epi32(
+            high, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+        low = _mm256_add_epi32(
+            low, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+        w += 32;
+      }
+    }
+    const __m256i sum =
+        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(high, kSplitBitsH), low), offset);
+    const __m256i shifted = _mm256_srai_epi32(sum, kPrecisionBits);  // Floor, as Clip8.
+    // Saturating packs clip to [0, 255] as Clip8 does; each 128-bit lane keeps its pixel.
+    const __m256i bytes =
+        _mm256_packus_epi16(_mm256_packs_epi32(shifted, shifted), _mm256_setzero_si256());
+    const uint32_t v0 = static_cast<uint32_t>(_mm256_cvtsi256_si32(bytes));
+    const uint32_t v1 =
+        static_cast<uint32_t>(_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1)));
+    if (mirror) {
+      const int position = out_width - 1 - 2 * q;  // Pixel 2q; pixel 2q + 1 just before it.
+      StorePixel(v1, false, dst + static_cast<size_t>(position - 1) * 3);
+      StorePixel(v0, position == out_width - 1, dst + static_cast<size_t>(position) * 3);
+    } else {
+      StorePixel(v0, false, dst + static_cast<size_t>(2 * q) * 3);
+      StorePixel(v1, 2 * q + 1 == out_width - 1, dst + static_cast<size_t>(2 * q + 1) * 3);
+    }
+  }
+}
+
+using Avx2Function = void (*)(const uint8_t*, const Taps&, const HorizontalSimdTaps&, int, bool,
+                              int, uint8_t*);
+
+Avx2Function Avx2PixelsFunction(int pairs) {
+  switch (pairs) {
+    case 1:
+      return &HorizontalAvx2<1>;
+    case 2:
+      return &HorizontalAvx2<2>;
+    case 3:
+      return &HorizontalAvx2<3>;
+    case 4:
+      return &HorizontalAvx2<4>;
+    default:
+      return &HorizontalAvx2<0>;
+  }
+}
+#endif  // FORGE_RESIZE_AVX2
+
+// Filters `rows` rows of `in` (starting at `in`, `in_stride` bytes apart, `readable` bytes
+// from `in` to the end of its buffer) horizontally into `out` (out_width pixels per row,
+// `out_stride` bytes apart), mirrored left-right when `mirror`.
+void ResampleHorizontal(const uint8_t* in, size_t in_stride, size_t readable, int rows,
+                        const Taps& taps, int out_width, bool mirror, uint8_t* out,
+                        size_t out_stride) {
+  const PixelsFunction scalar = ScalarPixelsFunction(taps.window);
+#if defined(FORGE_RESIZE_AVX2)
+  if (UseAvx2() && out_width >= 2) {
+    // The SIMD limit is computed for the last row, which has the least room after it.
+    const size_t last_row = static_cast<size_t>(rows - 1) * in_stride;
+    const HorizontalSimdTaps simd = MakeHorizontalSimdTaps(taps, out_width, readable - last_row);
+    const Avx2Function vector = Avx2PixelsFunction(simd.pairs);
+    const int pixel_pairs = std::min(simd.simd_end, out_width) / 2;
+    for (int y = 0; y < rows; ++y) {
+      const uint8_t* src = in + static_cast<size_t>(y) * in_stride;
+      uint8_t* dst = out + static_cast<size_t>(y) * out_stride;
+      vector(src, taps, simd, out_width, mirror, pixel_pairs, dst);
+      // After the vector stores, whose 4th bytes these overwrite.
+      scalar(src, taps, out_width, mirror, 2 * pixel_pairs, out_width, dst);
+    }
+    return;
+  }
+#endif
+  for (int y = 0; y < rows; ++y) {
+    scalar(in + static_cast<size_t>(y) * in_stride, taps, out_width, mirror, 0, out_width,
+           out + static_cast<size_t>(y) * out_stride);
   }
 }
 
@@ -222,21 +417,76 @@ void VerticalSse2(const uint8_t* const* pair_rows, const WeightPair* pairs, int 
 }
 #endif
 
-// Filters `in` vertically into `out`; tap rows are relative to `row_offset` in `in`.
-void ResampleVertical(const Image& in, int row_offset, const Taps& taps, Image* out) {
-  const size_t row_bytes = out->RowBytes();
+#if defined(FORGE_RESIZE_AVX2)
+// VerticalSse2 32 bytes at a time: every AVX2 step below works within 128-bit lanes, exactly
+// as the SSE2 code does on one register, so each lane computes what VerticalSse2 would.
+__attribute__((target("avx2"))) void VerticalAvx2(const uint8_t* const* pair_rows,
+                                                  const WeightPair* pairs, int pair_count,
+                                                  size_t begin, size_t end, uint8_t* dst) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i offset = _mm256_set1_epi32(kRoundingOffset);
+  for (size_t i = begin; i + 32 <= end; i += 32) {
+    __m256i h0 = zero, h1 = zero, h2 = zero, h3 = zero;
+    __m256i l0 = zero, l1 = zero, l2 = zero, l3 = zero;
+    for (int p = 0; p < pair_count; ++p) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pair_rows[2 * p] + i));
+      const __m256i b =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pair_rows[2 * p + 1] + i));
+      const __m256i a_lo = _mm256_unpacklo_epi8(a, zero);
+      const __m256i a_hi = _mm256_unpackhi_epi8(a, zero);
+      const __m256i b_lo = _mm256_unpacklo_epi8(b, zero);
+      const __m256i b_hi = _mm256_unpackhi_epi8(b, zero);
+      const __m256i p0 = _mm256_unpacklo_epi16(a_lo, b_lo);
+      const __m256i p1 = _mm256_unpackhi_epi16(a_lo, b_lo);
+      const __m256i p2 = _mm256_unpacklo_epi16(a_hi, b_hi);
+      const __m256i p3 = _mm256_unpackhi_epi16(a_hi, b_hi);
+      const __m256i high = _mm256_broadcastsi128_si256(pairs[p].high);
+      const __m256i low = _mm256_broadcastsi128_si256(pairs[p].low);
+      h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(p0, high));
+      h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(p1, high));
+      h2 = _mm256_add_epi32(h2, _mm256_madd_epi16(p2, high));
+      h3 = _mm256_add_epi32(h3, _mm256_madd_epi16(p3, high));
+      l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(p0, low));
+      l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(p1, low));
+      l2 = _mm256_add_epi32(l2, _mm256_madd_epi16(p2, low));
+      l3 = _mm256_add_epi32(l3, _mm256_madd_epi16(p3, low));
+    }
+    // (h << 11) + l + offset, floored to 8 bits; no lambda: it would lose the target.
+#define FORGE_FINISH(h, l)                                                                    \
+  _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(h, kSplitBits), l), \
+                                     offset),                                               \
+                    kPrecisionBits)
+    const __m256i packed =
+        _mm256_packus_epi16(_mm256_packs_epi32(FORGE_FINISH(h0, l0), FORGE_FINISH(h1, l1)),
+                            _mm256_packs_epi32(FORGE_FINISH(h2, l2), FORGE_FINISH(h3, l3)));
+#undef FORGE_FINISH
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), packed);
+  }
+}
+#endif
+
+// Filters rows of `in` (`in_stride` bytes apart) vertically into out_height rows of `out`
+// (`out_stride` bytes apart), row_bytes bytes each; tap rows are relative to `row_offset`.
+void ResampleVertical(const uint8_t* in, size_t in_stride, int row_offset, const Taps& taps,
+                      size_t row_bytes, int out_height, uint8_t* out, size_t out_stride) {
   const int window = taps.window;
   std::vector<const uint8_t*> rows(window);
 #if defined(__SSE2__)
   const int pair_count = (window + 1) / 2;
   std::vector<WeightPair> pairs(pair_count);
   std::vector<const uint8_t*> pair_rows(2 * pair_count);
-  const size_t simd_end = row_bytes / 16 * 16;
+  size_t avx2_end = 0;
+#if defined(FORGE_RESIZE_AVX2)
+  if (UseAvx2()) avx2_end = row_bytes / 32 * 32;
 #endif
-  for (int yy = 0; yy < out->height; ++yy) {
-    for (int t = 0; t < window; ++t) rows[t] = in.Row(taps.start[yy] - row_offset + t);
+  const size_t simd_end = avx2_end + (row_bytes - avx2_end) / 16 * 16;
+#endif
+  for (int yy = 0; yy < out_height; ++yy) {
+    for (int t = 0; t < window; ++t) {
+      rows[t] = in + static_cast<size_t>(taps.start[yy] - row_offset + t) * in_stride;
+    }
     const int32_t* k = &taps.weights[static_cast<size_t>(yy) * window];
-    uint8_t* dst = out->Row(yy);
+    uint8_t* dst = out + static_cast<size_t>(yy) * out_stride;
 #if defined(__SSE2__)
     for (int p = 0; p < pair_count; ++p) {
       const bool odd = 2 * p + 1 == window;
@@ -244,12 +494,20 @@ void ResampleVertical(const Image& in, int row_offset, const Taps& taps, Image* 
       pair_rows[2 * p] = rows[2 * p];
       pair_rows[2 * p + 1] = rows[odd ? 2 * p : 2 * p + 1];
     }
-    VerticalSse2(pair_rows.data(), pairs.data(), pair_count, 0, simd_end, dst);
+#if defined(FORGE_RESIZE_AVX2)
+    if (avx2_end > 0) VerticalAvx2(pair_rows.data(), pairs.data(), pair_count, 0, avx2_end, dst);
+#endif
+    VerticalSse2(pair_rows.data(), pairs.data(), pair_count, avx2_end, simd_end, dst);
     VerticalBytes(rows.data(), k, window, simd_end, row_bytes, dst);
 #else
     VerticalBytes(rows.data(), k, window, 0, row_bytes, dst);
 #endif
   }
+}
+
+// An uninitialised byte buffer: intermediate images are overwritten in full.
+std::unique_ptr<uint8_t[]> Buffer(size_t bytes) {
+  return std::unique_ptr<uint8_t[]>(new uint8_t[bytes]);
 }
 
 void CheckConsistent(const Image& image) {
@@ -268,50 +526,90 @@ int HalfRoundedToEven(int d) {
 
 }  // namespace
 
-Image Resize(const Image& in, int out_width, int out_height) {
+#if defined(FORGE_RESIZE_AVX2)
+void SetResizeSimdForTesting(bool enabled) { simd_enabled = enabled; }
+#else
+void SetResizeSimdForTesting(bool) {}
+#endif
+
+void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uint8_t* out) {
   CheckConsistent(in);
   CHECK(in.width > 0 && in.height > 0) << "cannot resize an empty image";
   CHECK(out_width > 0 && out_height > 0)
       << "invalid resize target " << out_width << "x" << out_height;
   const bool need_horizontal = out_width != in.width;
   const bool need_vertical = out_height != in.height;
-  if (!need_horizontal && !need_vertical) return in;
+  const size_t out_row = static_cast<size_t>(out_width) * 3;
+  const uint8_t* pixels = in.pixels.data();
+  const size_t in_row = in.RowBytes();
+
+  if (!need_horizontal) {
+    // Only the vertical pass (or none): mirror while copying, if asked.
+    const uint8_t* source = pixels;
+    std::unique_ptr<uint8_t[]> vertical;
+    if (need_vertical) {
+      if (!mirror) {
+        ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), out_row,
+                         out_height, out, out_row);
+        return;
+      }
+      vertical = Buffer(out_row * out_height);
+      ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), out_row,
+                       out_height, vertical.get(), out_row);
+      source = vertical.get();
+    }
+    for (int y = 0; y < out_height; ++y) {
+      const uint8_t* row = source + y * out_row;
+      uint8_t* dst = out + y * out_row;
+      if (!mirror) {
+        std::memcpy(dst, row, out_row);
+        continue;
+      }
+      for (int x = 0; x < out_width; ++x) std::memcpy(dst + 3 * x, row + 3 * (out_width - 1 - x), 3);
+    }
+    return;
+  }
 
   // Pillow 13.0.0 (python-pillow/Pillow#9549) filters vertically first when the height loses
   // more than twice as many pixels as the width, to make the horizontal pass cheaper; the
-  // 8-bit rounding between the passes makes the order visible in the result.
+  // 8-bit rounding between the passes makes the order visible in the result. The mirror is
+  // done by the horizontal pass, which writes its columns in reverse order; the vertical pass
+  // treats every column alike, so before or after it, this is the mirror of the result.
+  const Taps horizontal_taps = ComputeTaps(in.width, out_width);
   const int height_loss = in.height - out_height;
   const int width_loss = in.width - out_width;
   if (height_loss > 0 && height_loss > 2 * width_loss) {
-    Image vertical(in.width, out_height);
-    ResampleVertical(in, /*row_offset=*/0, ComputeTaps(in.height, out_height), &vertical);
-    if (!need_horizontal) return vertical;
-    Image out(out_width, out_height);
-    ResampleHorizontal(vertical, /*row_begin=*/0, ComputeTaps(in.width, out_width), &out);
-    return out;
+    std::unique_ptr<uint8_t[]> vertical = Buffer(in_row * out_height);
+    ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), in_row, out_height,
+                     vertical.get(), in_row);
+    ResampleHorizontal(vertical.get(), in_row, in_row * out_height, out_height, horizontal_taps,
+                       out_width, mirror, out, out_row);
+    return;
   }
+  if (!need_vertical) {
+    ResampleHorizontal(pixels, in_row, in.pixels.size(), in.height, horizontal_taps, out_width,
+                       mirror, out, out_row);
+    return;
+  }
+  // Only the rows the vertical pass reads.
+  const Taps vertical_taps = ComputeTaps(in.height, out_height);
+  const int row_begin = vertical_taps.start.front();
+  const int row_end = vertical_taps.start.back() + vertical_taps.window;
+  std::unique_ptr<uint8_t[]> horizontal = Buffer(out_row * (row_end - row_begin));
+  const uint8_t* first = pixels + static_cast<size_t>(row_begin) * in_row;
+  ResampleHorizontal(first, in_row, in.pixels.size() - (first - pixels), row_end - row_begin,
+                     horizontal_taps, out_width, mirror, horizontal.get(), out_row);
+  ResampleVertical(horizontal.get(), out_row, row_begin, vertical_taps, out_row, out_height, out,
+                   out_row);
+}
 
-  Image horizontal;
-  const Image* source = &in;
-  int row_offset = 0;
-  Taps vertical_taps;
-  if (need_vertical) vertical_taps = ComputeTaps(in.height, out_height);
-  if (need_horizontal) {
-    // Only the rows the vertical pass reads (all of them if there is none).
-    int row_begin = 0;
-    int row_end = in.height;
-    if (need_vertical) {
-      row_begin = vertical_taps.start.front();
-      row_end = vertical_taps.start.back() + vertical_taps.window;
-    }
-    horizontal = Image(out_width, row_end - row_begin);
-    ResampleHorizontal(in, row_begin, ComputeTaps(in.width, out_width), &horizontal);
-    if (!need_vertical) return horizontal;
-    source = &horizontal;
-    row_offset = row_begin;
+Image Resize(const Image& in, int out_width, int out_height) {
+  if (out_width == in.width && out_height == in.height) {
+    CheckConsistent(in);
+    return in;
   }
   Image out(out_width, out_height);
-  ResampleVertical(*source, row_offset, vertical_taps, &out);
+  ResizeInto(in, out_width, out_height, /*mirror=*/false, out.pixels.data());
   return out;
 }
 

@@ -3,6 +3,8 @@
 #ifndef RESNET_FORGE_LIB_IMAGE_RESIZE_H_
 #define RESNET_FORGE_LIB_IMAGE_RESIZE_H_
 
+#include <cstdint>
+
 #include "lib/image/image.h"
 
 namespace forge {
@@ -17,6 +19,16 @@ namespace forge {
 // unchanged.
 // CHECK-fails unless `in` is non-empty and consistent and both output sizes are positive.
 Image Resize(const Image& in, int out_width, int out_height);
+
+// Resize(in, out_width, out_height), mirrored left-right when `mirror` (torchvision's
+// RandomResizedCrop then RandomHorizontalFlip), written to `out`: out_width * out_height * 3
+// bytes, rows packed, nothing outside them touched. Avoids Resize's output allocation, e.g.
+// to write straight into a batch. CHECK-fails as Resize does.
+void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uint8_t* out);
+
+// For tests: whether Resize and ResizeInto may use AVX2 when the CPU has it (the default).
+// Results are identical either way; tests compare the two paths. Not thread-safe.
+void SetResizeSimdForTesting(bool enabled);
 
 // torchvision.transforms.Resize(size) (bilinear, antialiased): the shorter side becomes
 // `size` and the longer one int(size * long / short), truncated. A square image becomes

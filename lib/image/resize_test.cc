@@ -176,7 +176,14 @@ TEST(ResizeTest, OutputStaysWithinInputRange) {
 // Pillow / torchvision goldens: resize, shorter-side resize and centre crop of synthetic
 // images, bit-exact.
 
-TEST(PillowGoldenTest, AllCasesMatchExactly) {
+// Both the SIMD (AVX2, where the CPU has it) and the scalar code paths.
+class PillowGoldenTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { SetResizeSimdForTesting(GetParam()); }
+  void TearDown() override { SetResizeSimdForTesting(true); }
+};
+
+TEST_P(PillowGoldenTest, AllCasesMatchExactly) {
   const std::vector<std::vector<std::string>> lines = ReadGoldenLines("resize_golden.txt");
   ASSERT_GE(lines.size(), 80u);  // 85 when written.
   int resized = 0, shorter = 0, cropped = 0;
@@ -210,6 +217,62 @@ TEST(PillowGoldenTest, AllCasesMatchExactly) {
   EXPECT_GE(resized, 60);
   EXPECT_GE(shorter, 5);
   EXPECT_GE(cropped, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(SimdAndScalar, PillowGoldenTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Simd" : "Scalar";
+                         });
+
+// ---------------------------------------------------------------------------------------
+// ResizeInto: the SIMD path against the scalar one, mirroring, and nothing written outside
+// the output.
+
+Image Mirrored(const Image& image) {
+  Image out(image.width, image.height);
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x) {
+      std::memcpy(out.Row(y) + 3 * x, image.Row(y) + 3 * (image.width - 1 - x), 3);
+    }
+  }
+  return out;
+}
+
+TEST(ResizeIntoTest, SimdEqualsScalarAndMirrorsExactly) {
+  // Sizes around every window length (upscaling: 2 taps; downscaling by s: about 2s + 1),
+  // both pass orders, odd and even widths, widths 1 to 3.
+  std::vector<std::pair<int, int>> sizes = {{1, 1}, {2, 1}, {3, 2}, {1, 7}, {5, 1}, {224, 224}};
+  uint32_t state = 7;
+  const auto next = [&state](int bound) {
+    state = state * 1103515245u + 12345u;
+    return static_cast<int>((state >> 8) % bound);
+  };
+  for (int i = 0; i < 60; ++i) sizes.push_back({1 + next(400), 1 + next(300)});
+  for (const auto& [in_width, in_height] : sizes) {
+    const Image in = Pattern("noise", in_width, in_height);
+    for (const auto& [out_width, out_height] :
+         std::vector<std::pair<int, int>>{{224, 224}, {1, 1}, {2, 3}, {in_width, 50},
+                                          {37, in_height}, {1 + next(500), 1 + next(500)}}) {
+      SCOPED_TRACE(absl::StrCat(in_width, "x", in_height, " -> ", out_width, "x", out_height));
+      SetResizeSimdForTesting(false);
+      const Image scalar = Resize(in, out_width, out_height);
+      SetResizeSimdForTesting(true);
+      const Image simd = Resize(in, out_width, out_height);
+      ASSERT_EQ(simd.pixels, scalar.pixels);
+      // Into a buffer with guard bytes on both sides, mirrored and not.
+      const size_t bytes = static_cast<size_t>(out_width) * out_height * 3;
+      for (const bool mirror : {false, true}) {
+        std::vector<uint8_t> buffer(bytes + 64, 0xC3);
+        ResizeInto(in, out_width, out_height, mirror, buffer.data() + 32);
+        for (int g = 0; g < 32; ++g) {
+          ASSERT_EQ(buffer[g], 0xC3) << "mirror " << mirror;
+          ASSERT_EQ(buffer[bytes + 32 + g], 0xC3) << "mirror " << mirror;
+        }
+        const std::vector<uint8_t> got(buffer.begin() + 32, buffer.end() - 32);
+        ASSERT_EQ(got, mirror ? Mirrored(scalar).pixels : scalar.pixels) << "mirror " << mirror;
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
