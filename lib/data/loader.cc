@@ -2,15 +2,59 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/data/random.h"
 
 namespace forge {
 
+torch::Tensor BatchBufferPool::Get(at::IntArrayRef sizes, bool pinned) {
+  int64_t bytes = 1;
+  for (const int64_t size : sizes) bytes *= size;
+  torch::Tensor buffer;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->buffer.numel() == bytes && it->pinned == pinned) {
+        buffer = std::move(it->buffer);
+        free_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!buffer.defined()) {
+    buffer = torch::empty({bytes}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(pinned));
+  }
+  std::weak_ptr<BatchBufferPool> pool = weak_from_this();
+  void* data = buffer.data_ptr();
+  // The deleter holds the buffer (so its memory stays valid) and hands it back.
+  return torch::from_blob(
+      data, sizes,
+      [pool, buffer, pinned](void*) mutable {
+        if (std::shared_ptr<BatchBufferPool> owner = pool.lock()) {
+          owner->Put(std::move(buffer), pinned);
+        }
+      },
+      torch::TensorOptions().dtype(torch::kUInt8));
+}
+
+size_t BatchBufferPool::free_buffers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return free_.size();
+}
+
+void BatchBufferPool::Put(torch::Tensor buffer, bool pinned) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (free_.size() < max_free_) free_.push_back({std::move(buffer), pinned});
+}
+
 Loader::Loader(const ImageDataset& dataset, LoaderOptions options, int64_t epoch, int64_t start_batch)
     : dataset_(dataset),
       options_(std::move(options)),
+      pinned_(options_.pin_memory && torch::cuda::is_available()),
+      buffers_(options_.buffers != nullptr ? options_.buffers : std::make_shared<BatchBufferPool>()),
       epoch_(epoch),
       sampler_(dataset.size(), options_.sampler, epoch),
       next_to_make_(start_batch),
@@ -62,9 +106,7 @@ absl::Status Loader::MakeBatch(int64_t b, Batch* batch) {
   const std::vector<size_t> indices = sampler_.Batch(b);
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t sample_bytes = static_cast<int64_t>(options_.height) * options_.width * 3;
-  auto byte_options = torch::TensorOptions().dtype(torch::kUInt8);
-  if (options_.pin_memory && torch::cuda::is_available()) byte_options = byte_options.pinned_memory(true);
-  torch::Tensor images = torch::empty({n, options_.height, options_.width, 3}, byte_options);
+  torch::Tensor images = buffers_->Get({n, options_.height, options_.width, 3}, pinned_);
   torch::Tensor labels = torch::empty({n}, torch::kInt64);
   uint8_t* pixels = images.data_ptr<uint8_t>();
   int64_t* label_data = labels.data_ptr<int64_t>();
@@ -91,7 +133,11 @@ absl::Status Loader::MakeBatch(int64_t b, Batch* batch) {
   batch->index = b;
   batch->images = kept == n ? images : images.narrow(0, 0, kept);
   batch->labels = kept == n ? labels : labels.narrow(0, 0, kept);
-  if (options_.nchw) batch->images = batch->images.permute({0, 3, 1, 2}).contiguous();
+  if (options_.nchw) {
+    torch::Tensor nchw = buffers_->Get({kept, 3, options_.height, options_.width}, pinned_);
+    nchw.copy_(batch->images.permute({0, 3, 1, 2}));
+    batch->images = nchw;
+  }
   return absl::OkStatus();
 }
 

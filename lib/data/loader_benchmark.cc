@@ -51,6 +51,7 @@ int Main() {
   options.height = options.width = FLAGS_size;
   options.threads = FLAGS_threads;
   options.prefetch_batches = FLAGS_prefetch;
+  options.buffers = std::make_shared<BatchBufferPool>();  // Shared by the epochs, as in training.
   options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {
     return TrainTransform(encoded, transform, seed, out);
   };

@@ -176,3 +176,62 @@ TEST(LoaderTest, StoppingMidEpochShutsDownCleanly) {
 
 }  // namespace
 }  // namespace forge
+
+namespace forge {
+namespace {
+
+TEST(BatchBufferPoolTest, ReusesBuffersOnceReleased) {
+  auto pool = std::make_shared<BatchBufferPool>(/*max_free=*/2);
+  torch::Tensor a = pool->Get({2, 4, 4, 3}, /*pinned=*/false);
+  ASSERT_EQ(a.sizes(), (std::vector<int64_t>{2, 4, 4, 3}));
+  EXPECT_EQ(a.dtype(), torch::kUInt8);
+  EXPECT_TRUE(a.is_contiguous());
+  void* memory = a.data_ptr();
+  torch::Tensor view = a.narrow(0, 0, 1);
+  a = torch::Tensor();
+  EXPECT_EQ(pool->free_buffers(), 0u);  // The view still uses it.
+  view = torch::Tensor();
+  EXPECT_EQ(pool->free_buffers(), 1u);
+  // Same byte size, any shape: the same memory again.
+  torch::Tensor b = pool->Get({96}, false);
+  EXPECT_EQ(b.data_ptr(), memory);
+  EXPECT_EQ(pool->free_buffers(), 0u);
+  // Another size gets new memory.
+  torch::Tensor c = pool->Get({7}, false);
+  EXPECT_NE(c.data_ptr(), memory);
+}
+
+TEST(BatchBufferPoolTest, KeepsAtMostMaxFreeAndOutlivesNothing) {
+  auto pool = std::make_shared<BatchBufferPool>(/*max_free=*/2);
+  std::vector<torch::Tensor> tensors;
+  for (int i = 0; i < 5; ++i) tensors.push_back(pool->Get({16}, false));
+  tensors.clear();
+  EXPECT_EQ(pool->free_buffers(), 2u);
+  // A tensor that outlives its pool keeps its memory valid, and frees it itself.
+  torch::Tensor survivor = pool->Get({16}, false);
+  pool.reset();
+  survivor.fill_(7);
+  EXPECT_EQ(survivor.sum().item<int64_t>(), 16 * 7);
+}
+
+TEST(LoaderTest, SharedBufferPoolAcrossEpochsGivesTheSameBatches) {
+  FakeDataset dataset(23);
+  LoaderOptions pooled = Options(2, 2);
+  pooled.buffers = std::make_shared<BatchBufferPool>();
+  for (int64_t epoch = 0; epoch < 3; ++epoch) {
+    // Batches are dropped as they come, so their buffers go back and are reused.
+    Loader loader(dataset, pooled, epoch);
+    Loader reference(dataset, Options(1, 1), epoch);
+    Batch a, b;
+    while (loader.Next(&a)) {
+      ASSERT_TRUE(reference.Next(&b));
+      EXPECT_TRUE(torch::equal(a.images, b.images)) << "epoch " << epoch << " batch " << a.index;
+      EXPECT_TRUE(torch::equal(a.labels, b.labels));
+    }
+    EXPECT_FALSE(reference.Next(&b));
+  }
+  EXPECT_GT(pooled.buffers->free_buffers(), 0u);
+}
+
+}  // namespace
+}  // namespace forge

@@ -71,6 +71,21 @@ absl::Status CheckSize(ImageFormat format, int64_t width, int64_t height,
   return absl::OkStatus();
 }
 
+// Sizes `image` to width x height, reusing its memory when it has enough (the pixels' values
+// are then unspecified); a failure to allocate is an error, not a crash.
+absl::Status ReshapeImage(int width, int height, Image* image) {
+  try {
+    image->pixels.resize(static_cast<size_t>(width) * static_cast<size_t>(height) *
+                         Image::kChannels);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("cannot allocate a %dx%d RGB image", width, height));
+  }
+  image->width = width;
+  image->height = height;
+  return absl::OkStatus();
+}
+
 // Allocates the output; a failure (possible only with max_pixels disabled) is an error, not
 // a crash.
 absl::Status AllocateImage(int width, int height, Image* image) {
@@ -430,9 +445,9 @@ void CropColumnsInPlace(int x, int width, Image* image) {
   image->pixels.resize(out_row * image->height);
 }
 
-absl::StatusOr<Image> DecodeJpegRegion(absl::string_view bytes, const ImageRegion& region,
-                                       int min_width, int min_height,
-                                       const DecodeOptions& options) {
+absl::Status DecodeJpegRegion(absl::string_view bytes, const ImageRegion& region,
+                              int min_width, int min_height, const DecodeOptions& options,
+                              Image* image) {
   JpegDecoder decoder;
   if (!JpegReadHeader(&decoder, bytes)) return JpegError(decoder);
   const ImageHeader header = JpegHeader(decoder.cinfo);
@@ -451,19 +466,17 @@ absl::StatusOr<Image> DecodeJpegRegion(absl::string_view bytes, const ImageRegio
   plan.eighths =
       RegionScaleEighths(region.width, region.height, min_width, min_height, options.region_scales);
   if (!JpegStartRegion(&decoder, cmyk, region, &plan)) return JpegError(decoder);
-  Image image;
   // RGB: libjpeg writes the widened columns straight into the image, cut down afterwards.
   const int decoded_width = cmyk ? plan.x1 - plan.x0 : plan.crop_width;
-  if (absl::Status status = AllocateImage(decoded_width, plan.y1 - plan.y0, &image);
-      !status.ok()) {
+  if (absl::Status status = ReshapeImage(decoded_width, plan.y1 - plan.y0, image); !status.ok()) {
     return status;
   }
   std::vector<uint8_t> cmyk_row(cmyk ? static_cast<size_t>(plan.crop_width) * 4 : 0);
-  if (!JpegReadRegion(&decoder, plan, cmyk, &image, cmyk_row.data())) return JpegError(decoder);
+  if (!JpegReadRegion(&decoder, plan, cmyk, image, cmyk_row.data())) return JpegError(decoder);
   if (!cmyk && plan.crop_width != plan.x1 - plan.x0) {
-    CropColumnsInPlace(plan.x0 - plan.crop_x, plan.x1 - plan.x0, &image);
+    CropColumnsInPlace(plan.x0 - plan.crop_x, plan.x1 - plan.x0, image);
   }
-  return image;
+  return absl::OkStatus();
 }
 
 // ------------------------------------------------------------------------------------------
@@ -790,32 +803,41 @@ int RegionScaleEighths(int region_width, int region_height, int min_width, int m
   return 8;
 }
 
-absl::StatusOr<Image> DecodeRegion(absl::string_view bytes, const ImageRegion& region,
-                                   int min_width, int min_height, const DecodeOptions& options) {
+absl::Status DecodeRegion(absl::string_view bytes, const ImageRegion& region, int min_width,
+                          int min_height, const DecodeOptions& options, Image* image) {
   if (bytes.empty()) return EmptyInputError();
   switch (DetectFormat(bytes)) {
     case ImageFormat::kJpeg:
-      return DecodeJpegRegion(bytes, region, min_width, min_height, options);
+      return DecodeJpegRegion(bytes, region, min_width, min_height, options, image);
     case ImageFormat::kPng: {
-      absl::StatusOr<Image> image = DecodePng(bytes, options);
-      if (!image.ok()) return image.status();
-      if (absl::Status status = CheckRegion(region, image->width, image->height); !status.ok()) {
+      absl::StatusOr<Image> full = DecodePng(bytes, options);
+      if (!full.ok()) return full.status();
+      if (absl::Status status = CheckRegion(region, full->width, full->height); !status.ok()) {
         return status;
       }
-      Image out;
-      if (absl::Status status = AllocateImage(region.width, region.height, &out); !status.ok()) {
+      if (absl::Status status = ReshapeImage(region.width, region.height, image); !status.ok()) {
         return status;
       }
       for (int y = 0; y < region.height; ++y) {
-        std::memcpy(out.Row(y), image->Row(region.y + y) + static_cast<size_t>(region.x) * 3,
-                    out.RowBytes());
+        std::memcpy(image->Row(y), full->Row(region.y + y) + static_cast<size_t>(region.x) * 3,
+                    image->RowBytes());
       }
-      return out;
+      return absl::OkStatus();
     }
     case ImageFormat::kUnknown:
       break;
   }
   return UnknownFormatError(bytes);
+}
+
+absl::StatusOr<Image> DecodeRegion(absl::string_view bytes, const ImageRegion& region,
+                                   int min_width, int min_height, const DecodeOptions& options) {
+  Image image;
+  if (absl::Status status = DecodeRegion(bytes, region, min_width, min_height, options, &image);
+      !status.ok()) {
+    return status;
+  }
+  return image;
 }
 
 }  // namespace forge

@@ -127,6 +127,12 @@ absl::StatusOr<Image> DecodeRegion(absl::string_view bytes, const ImageRegion& r
                                    int min_width, int min_height,
                                    const DecodeOptions& options = {});
 
+// DecodeRegion into `*image`, reusing its memory when it holds enough: a loop that decodes
+// many regions into one Image allocates only for a region larger than all before (and so
+// touches no fresh pages). Same pixels and errors; after an error *image is unspecified.
+absl::Status DecodeRegion(absl::string_view bytes, const ImageRegion& region, int min_width,
+                          int min_height, const DecodeOptions& options, Image* image);
+
 }  // namespace forge
 
 #endif  // RESNET_FORGE_LIB_IMAGE_DECODE_H_

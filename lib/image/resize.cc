@@ -113,18 +113,6 @@ inline uint8_t Clip8(int32_t sum) {
   return static_cast<uint8_t>(v);
 }
 
-// Writes the 3 bytes of one pixel; `value` holds them in its low bytes (R first). Where
-// another pixel follows in the row, 4 bytes are stored (the 4th is overwritten later).
-inline void StorePixel(uint32_t value, bool last_in_row, uint8_t* dst) {
-  if (last_in_row) {
-    dst[0] = static_cast<uint8_t>(value);
-    dst[1] = static_cast<uint8_t>(value >> 8);
-    dst[2] = static_cast<uint8_t>(value >> 16);
-  } else {
-    std::memcpy(dst, &value, 4);
-  }
-}
-
 // Output pixels [begin, end) of one row of the horizontal pass. kWindow > 0 fixes the window
 // length at compile time (so the tap loop unrolls); 0 reads it from `taps`. Pixel xx goes to
 // position xx, or out_width - 1 - xx when mirroring.
@@ -229,62 +217,83 @@ HorizontalSimdTaps MakeHorizontalSimdTaps(const Taps& taps, int out_width, size_
   return simd;
 }
 
-// Output pixels [0, 2 * pixel_pairs) of one row (pixel_pairs * 2 <= simd.simd_end), in the
-// order that makes the 4-byte stores move forward through `dst`.
+// The weighted sums of output pixels 2q and 2q + 1 (in the two 128-bit lanes: R, G, B, 0 as
+// 32-bit lanes), rounded and shifted down to 8 bits but not yet clipped.
+template <int kPairs>
+__attribute__((target("avx2"), always_inline)) inline __m256i HorizontalPairAvx2(
+    const uint8_t* src, const Taps& taps, const HorizontalSimdTaps& simd, int q,
+    __m256i shuffle0, __m256i shuffle1) {
+  const int pairs = kPairs > 0 ? kPairs : simd.pairs;
+  const uint8_t* p0 = src + static_cast<size_t>(taps.start[2 * q]) * 3;
+  const uint8_t* p1 = src + static_cast<size_t>(taps.start[2 * q + 1]) * 3;
+  const int16_t* w = &simd.weights[static_cast<size_t>(q) * pairs * 2 * 16];
+  __m256i high = _mm256_setzero_si256();
+  // The rounding offset, added to the low part (exact: see VerticalSse2).
+  __m256i low = _mm256_set1_epi32(kRoundingOffset);
+  for (int j = 0; j < pairs; j += 2) {
+    const __m256i pixels = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + 6 * j))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + 6 * j)), 1);
+    const __m256i a = _mm256_shuffle_epi8(pixels, shuffle0);
+    high = _mm256_add_epi32(
+        high, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+    low = _mm256_add_epi32(
+        low, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+    w += 32;
+    if (j + 1 < pairs) {
+      const __m256i b = _mm256_shuffle_epi8(pixels, shuffle1);
+      high = _mm256_add_epi32(
+          high, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+      low = _mm256_add_epi32(
+          low, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+      w += 32;
+    }
+  }
+  // Floor, as Clip8.
+  return _mm256_srai_epi32(_mm256_add_epi32(_mm256_slli_epi32(high, kSplitBitsH), low),
+                           kPrecisionBits);
+}
+
+// Output pixels [0, 4 * groups) of one row (4 * groups <= simd.simd_end), four at a time, in
+// the order that makes the stores move forward through `dst`: each group's 12 bytes are
+// stored as 16, whose last 4 the next group (or the scalar pixels after) overwrites; near the
+// end of the row exactly 12 are stored.
 template <int kPairs>
 __attribute__((target("avx2"))) void HorizontalAvx2(const uint8_t* src, const Taps& taps,
                                                     const HorizontalSimdTaps& simd, int out_width,
-                                                    bool mirror, int pixel_pairs, uint8_t* dst) {
-  const int pairs = kPairs > 0 ? kPairs : simd.pairs;
+                                                    bool mirror, int groups, uint8_t* dst) {
   // Byte shuffles for tap pair 0 and 1 of a load: (R_t, R_t+1, G_t, G_t+1, B_t, B_t+1) as
   // 16-bit lanes, then two zero lanes (-1 selects zero).
   const __m256i shuffle0 = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
                                             0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
   const __m256i shuffle1 = _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,
                                             6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
-  const __m256i offset = _mm256_set1_epi32(kRoundingOffset);
-  for (int i = 0; i < pixel_pairs; ++i) {
-    const int q = mirror ? pixel_pairs - 1 - i : i;
-    const uint8_t* p0 = src + static_cast<size_t>(taps.start[2 * q]) * 3;
-    const uint8_t* p1 = src + static_cast<size_t>(taps.start[2 * q + 1]) * 3;
-    const int16_t* w = &simd.weights[static_cast<size_t>(q) * pairs * 2 * 16];
-    __m256i high = _mm256_setzero_si256();
-    __m256i low = _mm256_setzero_si256();
-    for (int j = 0; j < pairs; j += 2) {
-      const __m256i pixels = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + 6 * j))),
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + 6 * j)), 1);
-      const __m256i a = _mm256_shuffle_epi8(pixels, shuffle0);
-      high = _mm256_add_epi32(
-          high, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
-      low = _mm256_add_epi32(
-          low, _mm256_madd_epi16(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
-      w += 32;
-      if (j + 1 < pairs) {
-        const __m256i b = _mm256_shuffle_epi8(pixels, shuffle1);
-        high = _mm256_add_epi32(
-            high, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
-        low = _mm256_add_epi32(
-            low, _mm256_madd_epi16(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
-        w += 32;
-      }
-    }
-    const __m256i sum =
-        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(high, kSplitBitsH), low), offset);
-    const __m256i shifted = _mm256_srai_epi32(sum, kPrecisionBits);  // Floor, as Clip8.
-    // Saturating packs clip to [0, 255] as Clip8 does; each 128-bit lane keeps its pixel.
-    const __m256i bytes =
-        _mm256_packus_epi16(_mm256_packs_epi32(shifted, shifted), _mm256_setzero_si256());
-    const uint32_t v0 = static_cast<uint32_t>(_mm256_cvtsi256_si32(bytes));
-    const uint32_t v1 =
-        static_cast<uint32_t>(_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1)));
-    if (mirror) {
-      const int position = out_width - 1 - 2 * q;  // Pixel 2q; pixel 2q + 1 just before it.
-      StorePixel(v1, false, dst + static_cast<size_t>(position - 1) * 3);
-      StorePixel(v0, position == out_width - 1, dst + static_cast<size_t>(position) * 3);
+  // After the packs below, 32-bit lane k of the low half holds pixel RGB0 of: 0 -> pixel 0,
+  // 4 -> pixel 1, 1 -> pixel 2, 5 -> pixel 3 of the group. Gather them in output order.
+  const __m256i forward = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+  const __m256i backward = _mm256_setr_epi32(5, 1, 4, 0, 0, 0, 0, 0);
+  const __m256i order = mirror ? backward : forward;
+  // RGB0 x 4 -> RGB x 4 in the first 12 bytes.
+  const __m128i compact = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+  for (int i = 0; i < groups; ++i) {
+    const int g = mirror ? groups - 1 - i : i;
+    const __m256i sum01 = HorizontalPairAvx2<kPairs>(src, taps, simd, 2 * g, shuffle0, shuffle1);
+    const __m256i sum23 =
+        HorizontalPairAvx2<kPairs>(src, taps, simd, 2 * g + 1, shuffle0, shuffle1);
+    // Saturating packs clip to [0, 255] as Clip8 does (within 128-bit lanes).
+    const __m256i words = _mm256_packs_epi32(sum01, sum23);
+    const __m256i bytes = _mm256_packus_epi16(words, words);
+    const __m128i pixels = _mm_shuffle_epi8(
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order)), compact);
+    const int first = mirror ? out_width - 4 * g - 4 : 4 * g;  // Position of the group.
+    uint8_t* out = dst + static_cast<size_t>(first) * 3;
+    // 16 bytes when at least 4 more bytes (2 pixels) of the row follow the group's 12.
+    if (first + 6 <= out_width) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), pixels);
     } else {
-      StorePixel(v0, false, dst + static_cast<size_t>(2 * q) * 3);
-      StorePixel(v1, 2 * q + 1 == out_width - 1, dst + static_cast<size_t>(2 * q + 1) * 3);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out), pixels);
+      const uint32_t last = static_cast<uint32_t>(_mm_extract_epi32(pixels, 2));
+      std::memcpy(out + 8, &last, 4);
     }
   }
 }
@@ -316,18 +325,18 @@ void ResampleHorizontal(const uint8_t* in, size_t in_stride, size_t readable, in
                         size_t out_stride) {
   const PixelsFunction scalar = ScalarPixelsFunction(taps.window);
 #if defined(FORGE_RESIZE_AVX2)
-  if (UseAvx2() && out_width >= 2) {
+  if (UseAvx2() && out_width >= 4) {
     // The SIMD limit is computed for the last row, which has the least room after it.
     const size_t last_row = static_cast<size_t>(rows - 1) * in_stride;
     const HorizontalSimdTaps simd = MakeHorizontalSimdTaps(taps, out_width, readable - last_row);
     const Avx2Function vector = Avx2PixelsFunction(simd.pairs);
-    const int pixel_pairs = std::min(simd.simd_end, out_width) / 2;
+    const int groups = std::min(simd.simd_end, out_width) / 4;
     for (int y = 0; y < rows; ++y) {
       const uint8_t* src = in + static_cast<size_t>(y) * in_stride;
       uint8_t* dst = out + static_cast<size_t>(y) * out_stride;
-      vector(src, taps, simd, out_width, mirror, pixel_pairs, dst);
-      // After the vector stores, whose 4th bytes these overwrite.
-      scalar(src, taps, out_width, mirror, 2 * pixel_pairs, out_width, dst);
+      vector(src, taps, simd, out_width, mirror, groups, dst);
+      // After the vector stores, whose last 4 bytes these may overwrite.
+      scalar(src, taps, out_width, mirror, 4 * groups, out_width, dst);
     }
     return;
   }
@@ -505,10 +514,33 @@ void ResampleVertical(const uint8_t* in, size_t in_stride, int row_offset, const
   }
 }
 
-// An uninitialised byte buffer: intermediate images are overwritten in full.
-std::unique_ptr<uint8_t[]> Buffer(size_t bytes) {
-  return std::unique_ptr<uint8_t[]>(new uint8_t[bytes]);
-}
+// Memory for the intermediate image, uninitialised (it is overwritten in full) and reused by
+// the thread's next resize: fresh memory would cost a page fault per 4 KiB on first touch.
+// Up to kKeptScratchBytes stay allocated per thread; larger requests are one-off.
+class Scratch {
+ public:
+  explicit Scratch(size_t bytes) {
+    constexpr size_t kKeptScratchBytes = size_t{32} << 20;
+    thread_local std::unique_ptr<uint8_t[]> kept;
+    thread_local size_t kept_bytes = 0;
+    if (bytes > kKeptScratchBytes) {
+      one_off_.reset(new uint8_t[bytes]);
+      data_ = one_off_.get();
+      return;
+    }
+    if (bytes > kept_bytes) {
+      kept.reset();
+      kept.reset(new uint8_t[bytes]);
+      kept_bytes = bytes;
+    }
+    data_ = kept.get();
+  }
+  uint8_t* get() const { return data_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> one_off_;
+  uint8_t* data_ = nullptr;
+};
 
 void CheckConsistent(const Image& image) {
   CHECK_GE(image.width, 0);
@@ -546,17 +578,17 @@ void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uin
   if (!need_horizontal) {
     // Only the vertical pass (or none): mirror while copying, if asked.
     const uint8_t* source = pixels;
-    std::unique_ptr<uint8_t[]> vertical;
+    std::unique_ptr<Scratch> vertical;
     if (need_vertical) {
       if (!mirror) {
         ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), out_row,
                          out_height, out, out_row);
         return;
       }
-      vertical = Buffer(out_row * out_height);
+      vertical = std::make_unique<Scratch>(out_row * out_height);
       ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), out_row,
-                       out_height, vertical.get(), out_row);
-      source = vertical.get();
+                       out_height, vertical->get(), out_row);
+      source = vertical->get();
     }
     for (int y = 0; y < out_height; ++y) {
       const uint8_t* row = source + y * out_row;
@@ -579,7 +611,7 @@ void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uin
   const int height_loss = in.height - out_height;
   const int width_loss = in.width - out_width;
   if (height_loss > 0 && height_loss > 2 * width_loss) {
-    std::unique_ptr<uint8_t[]> vertical = Buffer(in_row * out_height);
+    const Scratch vertical(in_row * out_height);
     ResampleVertical(pixels, in_row, 0, ComputeTaps(in.height, out_height), in_row, out_height,
                      vertical.get(), in_row);
     ResampleHorizontal(vertical.get(), in_row, in_row * out_height, out_height, horizontal_taps,
@@ -595,7 +627,7 @@ void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uin
   const Taps vertical_taps = ComputeTaps(in.height, out_height);
   const int row_begin = vertical_taps.start.front();
   const int row_end = vertical_taps.start.back() + vertical_taps.window;
-  std::unique_ptr<uint8_t[]> horizontal = Buffer(out_row * (row_end - row_begin));
+  const Scratch horizontal(out_row * (row_end - row_begin));
   const uint8_t* first = pixels + static_cast<size_t>(row_begin) * in_row;
   ResampleHorizontal(first, in_row, in.pixels.size() - (first - pixels), row_end - row_begin,
                      horizontal_taps, out_width, mirror, horizontal.get(), out_row);
