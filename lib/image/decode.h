@@ -111,8 +111,9 @@ int RegionScaleEighths(int region_width, int region_height, int min_width, int m
 // The pixels of `region` (in full-resolution coordinates) of a JPEG or PNG image, decoding
 // only what the region needs, for training-time random crops:
 // - JPEG: decoded at the DCT scale k/8 of RegionScaleEighths(region.width, region.height,
-//   min_width, min_height, options.region_scales), through libjpeg's jpeg_crop_scanline (only the iMCU columns the
-//   region touches are dequantised, transformed and converted) and jpeg_skip_scanlines (rows
+//   min_width, min_height, options.region_scales), through libjpeg's jpeg_crop_scanline (only
+//   the iMCU columns the region touches, plus one chroma sample on each side for the fancy
+//   upsampling, are dequantised, transformed and converted) and jpeg_skip_scanlines (rows
 //   above the region are entropy-decoded only), stopping after the region's last row. The
 //   result is the scaled region [round(x * k / 8), round((x + width) * k / 8)) x likewise for
 //   rows (halves rounded up, at least 1 pixel), so about k/8 of the region's size. At k = 8
