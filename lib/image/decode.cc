@@ -209,19 +209,17 @@ void JpegSetOutput(j_decompress_ptr cinfo, bool cmyk) {
   cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
 }
 
-// Decodes all scanlines into `image` (already sized). For CMYK/YCCK `cmyk_row` must hold
-// width * 4 bytes. Returns false after a libjpeg error, described in decoder->err.
-bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cmyk_row) {
-  j_decompress_ptr cinfo = &decoder->cinfo;
-  if (setjmp(decoder->err.jump)) return false;
-  JpegSetOutput(cinfo, cmyk);
-  jpeg_start_decompress(cinfo);
-  while (cinfo->output_scanline < cinfo->output_height) {
-    const int y = static_cast<int>(cinfo->output_scanline);
+// Reads scanlines until output_scanline reaches `end`; scanline s lands in image row
+// s - first_row. CMYK rows go through `cmyk_row` and are converted to RGB from column `cmyk_x`.
+// libjpeg errors longjmp to the caller's setjmp.
+void ReadScanlines(j_decompress_ptr cinfo, bool cmyk, uint8_t* cmyk_row, int cmyk_x, int first_row,
+                   int end, Image* image) {
+  while (static_cast<int>(cinfo->output_scanline) < end) {
+    const int y = static_cast<int>(cinfo->output_scanline) - first_row;
     if (cmyk) {
       JSAMPROW row = cmyk_row;
       jpeg_read_scanlines(cinfo, &row, 1);
-      CmykRowToRgb(cmyk_row, image->width, image->Row(y));
+      CmykRowToRgb(cmyk_row + static_cast<size_t>(cmyk_x) * 4, image->width, image->Row(y));
     } else {
       constexpr int kMaxRows = 16;
       JSAMPROW rows[kMaxRows];
@@ -230,6 +228,17 @@ bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cm
       jpeg_read_scanlines(cinfo, rows, static_cast<JDIMENSION>(n));
     }
   }
+}
+
+// Decodes all scanlines into `image` (already sized). For CMYK/YCCK `cmyk_row` must hold
+// width * 4 bytes. Returns false after a libjpeg error, described in decoder->err.
+bool JpegDecodePixels(JpegDecoder* decoder, bool cmyk, Image* image, uint8_t* cmyk_row) {
+  j_decompress_ptr cinfo = &decoder->cinfo;
+  if (setjmp(decoder->err.jump)) return false;
+  JpegSetOutput(cinfo, cmyk);
+  jpeg_start_decompress(cinfo);
+  ReadScanlines(cinfo, cmyk, cmyk_row, /*cmyk_x=*/0, /*first_row=*/0,
+                static_cast<int>(cinfo->output_height), image);
   // Reads up to EOI, so that a file cut after its last scanline still counts as truncated.
   jpeg_finish_decompress(cinfo);
   return true;
@@ -411,21 +420,7 @@ bool JpegReadRegion(JpegDecoder* decoder, const JpegRegionPlan& plan, bool cmyk,
   j_decompress_ptr cinfo = &decoder->cinfo;
   if (setjmp(decoder->err.jump)) return false;
   if (plan.y0 > 0) jpeg_skip_scanlines(cinfo, static_cast<JDIMENSION>(plan.y0));
-  while (static_cast<int>(cinfo->output_scanline) < plan.y1) {
-    const int y = static_cast<int>(cinfo->output_scanline) - plan.y0;
-    if (cmyk) {
-      JSAMPROW row = cmyk_row;
-      jpeg_read_scanlines(cinfo, &row, 1);
-      CmykRowToRgb(cmyk_row + static_cast<size_t>(plan.x0 - plan.crop_x) * 4, image->width,
-                   image->Row(y));
-    } else {
-      constexpr int kMaxRows = 16;
-      JSAMPROW rows[kMaxRows];
-      const int n = std::min<int>(kMaxRows, image->height - y);
-      for (int i = 0; i < n; ++i) rows[i] = image->Row(y + i);
-      jpeg_read_scanlines(cinfo, rows, static_cast<JDIMENSION>(n));
-    }
-  }
+  ReadScanlines(cinfo, cmyk, cmyk_row, plan.x0 - plan.crop_x, plan.y0, plan.y1, image);
   // The rest of the file is never read: neither decoded nor checked.
   jpeg_abort_decompress(cinfo);
   return true;
