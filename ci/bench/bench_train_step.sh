@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training-step images/s on the CPU: our train step (LibTorch, C++) against PyTorch eager in
 # Python, same model, batch, image size, threads and memory format, interleaved in one run.
-# Usage: ci/bench/bench_train_step.sh   (BENCH_MODEL, BENCH_BATCH, BENCH_STEPS, BENCH_REPEAT)
+# Usage: ci/bench/bench_train_step.sh   (BENCH_MODEL, BENCH_BATCH, BENCH_STEPS, BENCH_REPEAT, BENCH_SIZES)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${BENCH_MODEL:-resnet50}
@@ -17,7 +17,7 @@ if awk "BEGIN{exit !($load > 0.5)}"; then echo "warning: load average $load: oth
 rate() { sed -n 's/.*images_per_sec=\([0-9.]*\).*/\1/p'; }
 printf "| model | size | batch | threads | channels_last | forge img/s | pytorch img/s | forge/pytorch |\n"
 printf "|---|---|---|---|---|---|---|---|\n"
-for size in 224 128; do
+for size in ${BENCH_SIZES:-224 128}; do
   for cl in 0 1; do
     best_ours=0 best_py=0
     for _ in $(seq "$REPEAT"); do

@@ -103,7 +103,7 @@ TrainState SampleState() {
   TrainState state;
   state.set_epoch(3);
   state.set_step(123);
-  state.set_batch_in_epoch(7);
+  state.mutable_epoch_progress()->set_loader_batches(7);
   state.set_best_top1(71.25);
   state.set_best_epoch(2);
   state.mutable_config()->set_name("tiny");

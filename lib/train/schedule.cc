@@ -35,10 +35,13 @@ absl::StatusOr<int64_t> EpochsToSteps(absl::string_view field, double epochs, in
 class ClampedSchedule : public LrSchedule {
  public:
   explicit ClampedSchedule(int64_t total_steps) : total_steps_(total_steps) {}
-  double LrAt(int64_t step) const final { return Lr(std::clamp<int64_t>(step, 0, total_steps_ - 1)); }
+  double LrAtPosition(double position) const final {
+    return Lr(std::clamp(position, 0.0, static_cast<double>(total_steps_ - 1)));
+  }
 
  protected:
-  virtual double Lr(int64_t step) const = 0;
+  // `step` is a whole step number except in re-laid schedules (MakeRunSchedule).
+  virtual double Lr(double step) const = 0;
   const int64_t total_steps_;
 };
 
@@ -61,8 +64,7 @@ class OneCycle final : public ClampedSchedule {
   static double Pct(double step, double start, double end) {
     return end == start ? 1.0 : (step - start) / (end - start);
   }
-  double Lr(int64_t step) const override {
-    const double s = static_cast<double>(step);
+  double Lr(double s) const override {
     if (s <= warmup_end_) return AnnealCos(initial_lr_, max_lr_, Pct(s, 0.0, warmup_end_));
     return AnnealCos(max_lr_, min_lr_, Pct(s, warmup_end_, end_));
   }
@@ -83,12 +85,10 @@ class CosineWithWarmup final : public ClampedSchedule {
         final_lr_(final_lr) {}
 
  private:
-  double Lr(int64_t step) const override {
-    if (step < warmup_steps_) {
-      return peak_ * (start_factor_ + (1.0 - start_factor_) * static_cast<double>(step) /
-                                          static_cast<double>(warmup_steps_));
-    }
-    const double t = static_cast<double>(step - warmup_steps_);
+  double Lr(double step) const override {
+    const double warmup = static_cast<double>(warmup_steps_);
+    if (step < warmup) return peak_ * (start_factor_ + (1.0 - start_factor_) * step / warmup);
+    const double t = step - warmup;
     const double t_max = static_cast<double>(total_steps_ - warmup_steps_);
     return final_lr_ + (peak_ - final_lr_) * (1 + std::cos(kPi * t / t_max)) / 2;
   }
@@ -111,10 +111,12 @@ class MultiStep final : public ClampedSchedule {
   }
 
  private:
-  double Lr(int64_t step) const override {
-    const int64_t decays = step_size_ > 0
-                               ? step / step_size_
-                               : std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin();
+  double Lr(double step) const override {
+    const int64_t decays =
+        step_size_ > 0 ? static_cast<int64_t>(std::floor(step / static_cast<double>(step_size_)))
+                       : std::upper_bound(milestones_.begin(), milestones_.end(), step,
+                                          [](double s, int64_t milestone) { return s < static_cast<double>(milestone); }) -
+                             milestones_.begin();
     return peak_ * std::pow(gamma_, static_cast<double>(decays));
   }
 
@@ -132,13 +134,14 @@ class LinearRamp final : public ClampedSchedule {
       : ClampedSchedule(total_steps), peak_(peak), warmup_steps_(warmup_steps), final_lr_(final_lr) {}
 
  private:
-  double Lr(int64_t step) const override {
-    if (step < warmup_steps_) {
-      const double slope = (peak_ - 0.0) / static_cast<double>(warmup_steps_);
-      return slope * static_cast<double>(step) + 0.0;
+  double Lr(double step) const override {
+    const double warmup = static_cast<double>(warmup_steps_);
+    if (step < warmup) {
+      const double slope = (peak_ - 0.0) / warmup;
+      return slope * step + 0.0;
     }
     const double slope = (final_lr_ - peak_) / static_cast<double>(total_steps_ - warmup_steps_);
-    return slope * static_cast<double>(step - warmup_steps_) + peak_;
+    return slope * (step - warmup) + peak_;
   }
 
   const double peak_;
@@ -149,10 +152,50 @@ class LinearRamp final : public ClampedSchedule {
 class Constant final : public LrSchedule {
  public:
   explicit Constant(double lr) : lr_(lr) {}
-  double LrAt(int64_t) const override { return lr_; }
+  double LrAtPosition(double) const override { return lr_; }
 
  private:
   const double lr_;
+};
+
+// A base schedule sampled at positions re-laid by extensions, and frozen from a step on.
+class RunSchedule final : public LrSchedule {
+ public:
+  // From `at_step` on, position(step) = position + (step - at_step) * slope.
+  struct Segment {
+    int64_t at_step;
+    double position;
+    double slope;
+  };
+
+  explicit RunSchedule(std::unique_ptr<LrSchedule> base) : base_(std::move(base)) {}
+
+  double Position(int64_t step) const {
+    for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+      if (step >= it->at_step) return it->position + static_cast<double>(step - it->at_step) * it->slope;
+    }
+    return static_cast<double>(step);
+  }
+  void Extend(int64_t at_step, double last_position, int64_t new_last_step) {
+    const double position = Position(at_step);
+    const double steps = static_cast<double>(new_last_step - at_step);
+    const double slope = position < last_position && steps > 0 ? (last_position - position) / steps : 0.0;
+    segments_.push_back({at_step, position, slope});
+  }
+  void Freeze(int64_t at_step, double lr) { freezes_.push_back({at_step, lr}); }
+
+  double LrAtPosition(double position) const override {
+    const int64_t step = static_cast<int64_t>(std::floor(position));
+    for (auto it = freezes_.rbegin(); it != freezes_.rend(); ++it) {
+      if (step >= it->first) return it->second;
+    }
+    return base_->LrAtPosition(Position(step) + (position - static_cast<double>(step)));
+  }
+
+ private:
+  std::unique_ptr<LrSchedule> base_;
+  std::vector<Segment> segments_;               // in at_step order
+  std::vector<std::pair<int64_t, double>> freezes_;  // (at_step, lr) in at_step order
 };
 
 bool FiniteNonNegative(double value) { return std::isfinite(value) && value >= 0; }
@@ -241,6 +284,46 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const ScheduleConfig& c
   }
   return absl::InvalidArgumentError(
       "schedule: no kind set (choose one_cycle, cosine, step, multistep, linear or constant)");
+}
+
+absl::StatusOr<std::unique_ptr<LrSchedule>> MakeRunSchedule(const TrainConfig& config, double peak_lr,
+                                                            int64_t steps_per_epoch) {
+  const auto& changes = config.schedule_changes();
+  const int64_t first_epochs = changes.empty() ? config.epochs() : changes[0].epochs_before();
+  absl::StatusOr<std::unique_ptr<LrSchedule>> base =
+      MakeSchedule(config.schedule(), peak_lr, first_epochs * steps_per_epoch, steps_per_epoch);
+  if (!base.ok() || changes.empty()) return base;
+  auto run = std::make_unique<RunSchedule>(std::move(*base));
+  const double last_position = static_cast<double>(first_epochs * steps_per_epoch - 1);
+  int64_t previous_step = 0;
+  int32_t epochs = first_epochs;
+  for (int i = 0; i < changes.size(); ++i) {
+    const ScheduleChange& change = changes[i];
+    const std::string field = absl::StrCat("schedule_changes[", i, "]");
+    if (change.at_step() < previous_step) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".at_step ", change.at_step(), " is before the previous change's ",
+                                                     previous_step));
+    }
+    if (change.epochs_before() != epochs || change.epochs_after() < change.epochs_before()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": epochs ", change.epochs_before(), " -> ",
+                                                     change.epochs_after(), " does not follow from ", epochs));
+    }
+    if (change.epochs_after() > change.epochs_before()) {
+      run->Extend(change.at_step(), last_position, change.epochs_after() * steps_per_epoch - 1);
+    }
+    if (change.freeze()) {
+      if (!std::isfinite(change.frozen_lr()) || change.frozen_lr() <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".frozen_lr ", change.frozen_lr(), ": must be positive"));
+      }
+      run->Freeze(change.at_step(), change.frozen_lr());
+    }
+    previous_step = change.at_step();
+    epochs = change.epochs_after();
+  }
+  if (epochs != config.epochs()) {
+    return absl::InvalidArgumentError(absl::StrCat("epochs ", config.epochs(), " is not the last schedule change's ", epochs));
+  }
+  return run;
 }
 
 }  // namespace forge

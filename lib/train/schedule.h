@@ -26,7 +26,10 @@ class LrSchedule {
   // The LR of optimizer step `step`: what PyTorch's scheduler.get_last_lr() returns after `step`
   // calls of scheduler.step(). Steps before 0 give step 0's LR; steps from total_steps on give
   // the last step's (total_steps - 1) LR, so extending a finished run continues at its final LR.
-  virtual double LrAt(int64_t step) const = 0;
+  double LrAt(int64_t step) const { return LrAtPosition(static_cast<double>(step)); }
+  // The same curve between whole steps (position 2.5 lies halfway from step 2 to step 3 in the
+  // curve's own formula), which a re-laid schedule samples (MakeRunSchedule).
+  virtual double LrAtPosition(double position) const = 0;
 };
 
 // The peak learning rate: config.peak_lr if > 0, else the linear scaling rule
@@ -61,6 +64,25 @@ double PeakLr(const ScheduleConfig& config, int64_t global_batch_size);
 // negative or non-finite values).
 absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const ScheduleConfig& config, double peak_lr,
                                                          int64_t total_steps, int64_t steps_per_epoch);
+
+// The schedule of a whole run: config.schedule laid over the run's first `epochs` (those before
+// any change), with config.schedule_changes applied in order. Each change takes effect at its
+// at_step S and leaves the LR of steps before S as they were:
+//   extend  (epochs_after > epochs_before) re-lays the rest of the schedule over the new total:
+//           step S keeps the curve position P it had (so the LR does not jump), and positions
+//           then advance linearly from P at step S to the curve's last step at the new last
+//           step T' - 1, T' = epochs_after * steps_per_epoch. The remaining decay is stretched
+//           over the longer run; a finished run (P at the end of the curve) continues at its
+//           final LR.
+//   freeze  from S on, the LR is frozen_lr (across later extensions too, until another freeze).
+// InvalidArgument for changes out of step order, extensions that shorten the run, or a frozen
+// LR that is not positive and finite; otherwise as MakeSchedule.
+//
+//   // A 90-epoch cosine run finished at step 90 * 5000 and extended to 120 epochs:
+//   //   config.epochs = 120, schedule_changes { at_step: 450000 epochs_before: 90 epochs_after: 120 }
+//   std::unique_ptr<LrSchedule> schedule = *MakeRunSchedule(config, PeakLr(...), 5000);
+absl::StatusOr<std::unique_ptr<LrSchedule>> MakeRunSchedule(const TrainConfig& config, double peak_lr,
+                                                            int64_t steps_per_epoch);
 
 }  // namespace forge
 

@@ -162,5 +162,105 @@ TEST(ScheduleTest, RefusesBadConfigNamingTheField) {
   }
 }
 
+
+// Run schedules: config.schedule over the first epochs, then extensions and freezes.
+TrainConfig RunConfig(const std::string& schedule, int epochs, const std::string& changes = "") {
+  TrainConfig config;
+  const std::string text = "schedule { " + schedule + " } epochs: " + std::to_string(epochs) + " " + changes;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config)) << text;
+  return config;
+}
+
+std::unique_ptr<LrSchedule> MakeRun(const TrainConfig& config, int64_t steps_per_epoch) {
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeRunSchedule(config, 0.4, steps_per_epoch);
+  EXPECT_TRUE(schedule.ok()) << schedule.status();
+  return schedule.ok() ? std::move(*schedule) : nullptr;
+}
+
+TEST(RunScheduleTest, WithoutChangesIsTheConfiguredSchedule) {
+  const auto run = MakeRun(RunConfig("one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }", 10), 7);
+  const auto base = Make("one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }", 0.4, 70, 7);
+  for (int64_t step = 0; step < 80; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(step)) << step;
+}
+
+TEST(RunScheduleTest, ExtendingAFinishedRunContinuesAtItsFinalLr) {
+  // 10 epochs of 10 steps, finished at step 100, extended to 15 epochs.
+  const std::string cosine = "cosine { warmup_epochs: 2 warmup_start_factor: 0.1 }";
+  const auto run = MakeRun(RunConfig(cosine, 15, "schedule_changes { at_step: 100 epochs_before: 10 epochs_after: 15 }"), 10);
+  const auto base = Make(cosine, 0.4, 100, 10);
+  for (int64_t step = 0; step < 100; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(step)) << step;
+  for (int64_t step = 100; step < 160; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(99)) << step;
+}
+
+TEST(RunScheduleTest, ExtendingMidRunStretchesTheRestWithoutAJump) {
+  // Extended at step 40 of 100 to 150 steps: step 40 + k samples the curve at 40 + k * 59 / 109.
+  const std::string cosine = "cosine { final_lr: 0.001 }";
+  const auto run = MakeRun(RunConfig(cosine, 15, "schedule_changes { at_step: 40 epochs_before: 10 epochs_after: 15 }"), 10);
+  const auto base = Make(cosine, 0.4, 100, 10);
+  for (int64_t step = 0; step <= 40; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(step)) << step;
+  EXPECT_NEAR(run->LrAt(149), base->LrAt(99), 1e-15);
+  for (int64_t k = 0; k < 110; ++k) {
+    EXPECT_NEAR(run->LrAt(40 + k), base->LrAtPosition(40 + k * 59.0 / 109.0), 1e-15) << k;
+    if (k > 0) EXPECT_LT(run->LrAt(40 + k), run->LrAt(40 + k - 1)) << k;  // still decaying, smoothly
+  }
+  // The largest step-to-step change after the extension is no larger than before it.
+  double largest_before = 0, largest_after = 0;
+  for (int64_t step = 1; step < 150; ++step) {
+    const double change = std::abs(run->LrAt(step) - run->LrAt(step - 1));
+    (step <= 40 ? largest_before : largest_after) = std::max(step <= 40 ? largest_before : largest_after, change);
+  }
+  EXPECT_LE(largest_after, largest_before);
+}
+
+TEST(RunScheduleTest, ExtendingTwiceKeepsEveryEarlierStep) {
+  const std::string one_cycle = "one_cycle { pct_start: 0.25 div_factor: 25 final_div_factor: 1e4 }";
+  const TrainConfig once = RunConfig(one_cycle, 12, "schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 12 }");
+  const TrainConfig twice = RunConfig(one_cycle, 20,
+                                      "schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 12 } "
+                                      "schedule_changes { at_step: 90 epochs_before: 12 epochs_after: 20 }");
+  const auto run_once = MakeRun(once, 10);
+  const auto run_twice = MakeRun(twice, 10);
+  const auto base = Make(one_cycle, 0.4, 100, 10);
+  for (int64_t step = 0; step <= 90; ++step) EXPECT_EQ(run_twice->LrAt(step), run_once->LrAt(step)) << step;
+  EXPECT_NEAR(run_twice->LrAt(199), base->LrAt(99), 1e-15);
+  for (int64_t step = 91; step < 200; ++step) EXPECT_LE(run_twice->LrAt(step), run_twice->LrAt(step - 1)) << step;
+}
+
+TEST(RunScheduleTest, FreezingHoldsTheLrFromItsStep) {
+  const std::string step_kind = "step { step_epochs: 3 gamma: 0.1 }";
+  const auto run = MakeRun(
+      RunConfig(step_kind, 10, "schedule_changes { at_step: 25 epochs_before: 10 epochs_after: 10 freeze: true frozen_lr: 0.04 }"),
+      10);
+  const auto base = Make(step_kind, 0.4, 100, 10);
+  for (int64_t step = 0; step < 25; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(step)) << step;
+  for (int64_t step = 25; step < 120; ++step) EXPECT_EQ(run->LrAt(step), 0.04) << step;
+}
+
+TEST(RunScheduleTest, ExtendAndFreezeTogetherThenUnfrozenValueChanges) {
+  const std::string constant = "constant {}";
+  const auto run = MakeRun(RunConfig(constant, 30,
+                                     "schedule_changes { at_step: 100 epochs_before: 10 epochs_after: 20 freeze: true frozen_lr: 0.01 } "
+                                     "schedule_changes { at_step: 150 epochs_before: 20 epochs_after: 30 freeze: true frozen_lr: 0.002 }"),
+                           10);
+  EXPECT_EQ(run->LrAt(99), 0.4);
+  EXPECT_EQ(run->LrAt(100), 0.01);
+  EXPECT_EQ(run->LrAt(149), 0.01);
+  EXPECT_EQ(run->LrAt(150), 0.002);
+  EXPECT_EQ(run->LrAt(299), 0.002);
+}
+
+TEST(RunScheduleTest, RefusesInconsistentChanges) {
+  const std::string constant = "constant {}";
+  for (const std::string& changes :
+       {std::string("schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 11 }"),
+        std::string("schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 8 }"),
+        std::string("schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 11 } "
+                    "schedule_changes { at_step: 40 epochs_before: 11 epochs_after: 12 }"),
+        std::string("schedule_changes { at_step: 50 epochs_before: 10 epochs_after: 12 freeze: true }")}) {
+    TrainConfig config = RunConfig(constant, 12, changes);
+    EXPECT_EQ(MakeRunSchedule(config, 0.4, 10).status().code(), absl::StatusCode::kInvalidArgument) << changes;
+  }
+}
+
 }  // namespace
 }  // namespace forge

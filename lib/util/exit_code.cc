@@ -12,6 +12,8 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kOutOfRange:
       return 2;
+    case absl::StatusCode::kCancelled:
+      return kExitStopped;
     default:
       return 1;
   }

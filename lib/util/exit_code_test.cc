@@ -15,6 +15,8 @@ TEST(ExitCodeTest, MapsStatusToDocumentedCodes) {
   EXPECT_EQ(ExitCodeFor(absl::InternalError("bug")), 1);
   EXPECT_EQ(ExitCodeFor(absl::DataLossError("disk")), 1);
   EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("denied")), 1);
+  EXPECT_EQ(ExitCodeFor(absl::CancelledError("stopped by SIGTERM")), kExitStopped);
+  EXPECT_EQ(kExitStopped, 75);
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "lib/io/proto_file.h"
 
 namespace forge {
@@ -126,9 +128,49 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
   if (config.precision() != "fp32" && config.precision() != "fp16" && config.precision() != "bf16") {
     return Invalid("precision", absl::StrCat("'", config.precision(), "' is not fp32, fp16 or bf16"));
   }
+  CheckpointConfig* checkpoint = config.mutable_checkpoint();
+  FORGE_DEFAULT(checkpoint, every_minutes, 2.0);
+  if (checkpoint->every_epochs() < 0) return Invalid("checkpoint.every_epochs", "must be >= 0");
+  if (checkpoint->keep() < 0) return Invalid("checkpoint.keep", "must be >= 0 (0: keep all)");
+  if (checkpoint->every_steps() < 0) return Invalid("checkpoint.every_steps", "must be >= 0");
   FORGE_DEFAULT(&config, log_every_steps, 10);
   FORGE_DEFAULT(&config, eval_every_epochs, 1);
   FORGE_DEFAULT(&config, name, config.model().name());
+  return config;
+}
+
+namespace {
+
+// Fields that change how a run is carried out but not what it computes.
+void CopyRunSettings(const TrainConfig& from, TrainConfig* to) {
+  to->mutable_data()->set_loader_threads(from.data().loader_threads());
+  to->mutable_data()->set_prefetch_batches(from.data().prefetch_batches());
+  *to->mutable_checkpoint() = from.checkpoint();
+  to->set_log_every_steps(from.log_every_steps());
+}
+
+}  // namespace
+
+absl::Status CheckSameRun(const TrainConfig& saved, const TrainConfig& given) {
+  TrainConfig original = saved;
+  if (!saved.schedule_changes().empty()) original.set_epochs(saved.schedule_changes(0).epochs_before());
+  original.clear_schedule_changes();
+  TrainConfig other = given;
+  other.clear_schedule_changes();
+  CopyRunSettings(other, &original);
+  google::protobuf::util::MessageDifferencer differencer;
+  std::string report;
+  differencer.ReportDifferencesToString(&report);
+  if (differencer.Compare(original, other)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the config differs from the run's own (", absl::StripTrailingAsciiWhitespace(report),
+      "; the run's value comes first). A run's config cannot change: pass --resume without --config "
+      "to continue it as it is (--extend_epochs to train it longer), or choose another --run_dir"));
+}
+
+TrainConfig ContinueRunWith(const TrainConfig& saved, const TrainConfig& given) {
+  TrainConfig config = saved;
+  CopyRunSettings(given, &config);
   return config;
 }
 

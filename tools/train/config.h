@@ -21,6 +21,16 @@ absl::Status ApplyOverrides(const std::vector<std::string>& overrides, TrainConf
 // one of fp32/fp16/bf16. InvalidArgument naming the field otherwise.
 absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config);
 
+// Whether `given` (resolved) describes the same run as `saved`, a run's own config: equal except
+// for the settings that do not change what the run computes (data.loader_threads,
+// data.prefetch_batches, checkpoint, log_every_steps), with the epochs the run had before its
+// schedule changes (so the command that started a run, rerun unchanged, continues it even after
+// --extend_epochs). FailedPrecondition listing the differences otherwise.
+absl::Status CheckSameRun(const TrainConfig& saved, const TrainConfig& given);
+
+// `saved` with the run settings (see CheckSameRun) of `given`.
+TrainConfig ContinueRunWith(const TrainConfig& saved, const TrainConfig& given);
+
 // Reads `path` (a recipe, .txtpb), applies `overrides`, resolves.
 absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides);
 

@@ -7,17 +7,22 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <algorithm>
+#include <csignal>
 
 #include <glog/logging.h>
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/data/augment.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
 #include "lib/io/file.h"
+#include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
 #include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
@@ -31,6 +36,9 @@
 #include "lib/train/schedule.h"
 #include "lib/train/tensorboard.h"
 #include "lib/util/progress.h"
+#include "lib/util/stop_signals.h"
+#include "tools/train/config.h"
+#include "tools/train/input.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
 #include "proto/train_log.pb.h"
@@ -49,8 +57,10 @@ struct RunPaths {
         checkpoints(run_dir + "/checkpoints"),
         last(checkpoints + "/last.ckpt"),
         best(checkpoints + "/best.ckpt"),
+        mid_epoch(checkpoints + "/mid_epoch.ckpt"),
         tensorboard(run_dir + "/tensorboard") {}
-  std::string config, summary, log, checkpoints, last, best, tensorboard;
+  std::string EpochCheckpoint(int epoch) const { return absl::StrFormat("%s/epoch_%04d.ckpt", checkpoints, epoch); }
+  std::string config, summary, log, checkpoints, last, best, mid_epoch, tensorboard;
 };
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
@@ -95,12 +105,95 @@ absl::Status CheckSameClasses(const ImageDataset& train, const ImageDataset& val
   return absl::OkStatus();
 }
 
+// A checkpoint file of the run and where it stands.
+struct SavedState {
+  std::string path;
+  TrainState state;
+};
+
+// The checkpoints in `dir` whose state reads, newest first: by step, then completed epochs
+// before mid-epoch states of the same step. Files whose state does not read go to `refused`.
+std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std::string>* refused) {
+  std::vector<SavedState> found;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string path = entry.path().string();
+    if (!absl::EndsWith(path, ".ckpt")) continue;  // AtomicFile's temporaries end in .tmp.XXXXXX
+    absl::StatusOr<TrainState> state = ReadTrainState(path);
+    if (state.ok()) {
+      found.push_back({path, std::move(*state)});
+    } else {
+      refused->push_back(std::string(state.status().message()));
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const SavedState& a, const SavedState& b) {
+    const auto key = [](const SavedState& s) {
+      return std::make_tuple(s.state.step(), s.state.epoch(), !s.state.has_epoch_progress());
+    };
+    return key(a) != key(b) ? key(a) > key(b) : a.path < b.path;
+  });
+  return found;
+}
+
+// Epoch checkpoints epoch_NNNN.ckpt in `dir`, oldest first.
+std::vector<std::string> EpochCheckpoints(const std::string& dir) {
+  std::vector<std::string> paths;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    int epoch = 0;
+    if (absl::StartsWith(name, "epoch_") && absl::EndsWith(name, ".ckpt") &&
+        absl::SimpleAtoi(name.substr(6, name.size() - 11), &epoch)) {
+      paths.push_back(entry.path().string());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+const char* SignalName(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "a stop request";
+  }
+}
+
 struct PhaseResult {
   ClassificationCounts counts;
   double seconds = 0;
   double wait_seconds = 0;
   int64_t skipped = 0;
 };
+
+// The training phase so far, as a mid-epoch checkpoint stores it.
+EpochProgress ToProgress(const PhaseResult& result, int64_t loader_batches, int64_t micro_batches, bool train_done) {
+  EpochProgress progress;
+  progress.set_loader_batches(loader_batches);
+  progress.set_micro_batches(micro_batches);
+  progress.set_images(result.counts.images);
+  progress.set_top1(result.counts.top1);
+  progress.set_top5(result.counts.top5);
+  progress.set_loss_sum(result.counts.loss_sum);
+  progress.set_seconds(result.seconds);
+  progress.set_wait_seconds(result.wait_seconds);
+  progress.set_skipped(result.skipped);
+  progress.set_train_done(train_done);
+  return progress;
+}
+
+PhaseResult FromProgress(const EpochProgress& progress) {
+  PhaseResult result;
+  result.counts.images = progress.images();
+  result.counts.top1 = progress.top1();
+  result.counts.top5 = progress.top5();
+  result.counts.loss_sum = progress.loss_sum();
+  result.seconds = progress.seconds();
+  result.wait_seconds = progress.wait_seconds();
+  result.skipped = progress.skipped();
+  return result;
+}
 
 // Everything one run holds while training.
 class Trainer {
@@ -111,9 +204,17 @@ class Trainer {
 
  private:
   absl::Status Setup();
+  absl::Status ResolveRunConfig(const TrainConfig& saved);
+  absl::Status LoadNewestGoodCheckpoint(const std::vector<SavedState>& candidates);
+  absl::Status BuildSchedule();
+  absl::Status ApplyScheduleChanges();
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
-  absl::StatusOr<PhaseResult> Evaluate(int epoch);
+  absl::StatusOr<PhaseResult> Evaluate(int epoch, const PhaseResult& train);
   absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val);
+  absl::Status Save(const std::string& path, const std::string& kind);
+  absl::Status SaveMidEpoch(const EpochProgress& progress);
+  bool MidEpochCheckpointDue() const;
+  absl::Status Stopped(const std::string& checkpoint) const;
   EpochMetrics Metrics(int epoch, const std::string& phase, const PhaseResult& result) const;
 
   const TrainOptions& options_;
@@ -129,28 +230,130 @@ class Trainer {
   std::unique_ptr<GradScaler> scaler_;
   std::unique_ptr<EventWriter> events_;
   TrainState state_;
+  bool resuming_ = false;
   int64_t micro_batch_ = 0;
   int64_t steps_per_epoch_ = 0;
   bool autocast_ = false;
   at::ScalarType autocast_dtype_ = at::kBFloat16;
+  Clock::time_point last_checkpoint_ = Clock::now();
 };
 
-absl::Status Trainer::Setup() {
-  const bool resuming = options_.resume;
-  const bool has_run = fs::exists(paths_.last) || fs::exists(paths_.log);
-  if (!resuming && has_run) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        options_.run_dir, " already holds a run; pass --resume to continue it or choose another --run_dir"));
-  }
-  if (resuming) {
-    absl::StatusOr<TrainState> state = ReadTrainState(paths_.last);
-    if (!state.ok()) return state.status();
-    state_ = std::move(*state);
-    config_ = state_.config();
-    LOG(INFO) << "resuming " << paths_.last << " after epoch " << state_.epoch() << ", step " << state_.step();
+// The config of an existing run continued by this command: the run's own, with the command's
+// run settings, refused if the command describes another run.
+absl::Status Trainer::ResolveRunConfig(const TrainConfig& saved) {
+  TrainConfig given;
+  if (options_.config) {
+    given = *options_.config;
   } else {
-    config_ = options_.config;
-    state_.set_kind("last");
+    given = saved;
+    if (!saved.schedule_changes().empty()) given.set_epochs(saved.schedule_changes(0).epochs_before());
+    given.clear_schedule_changes();
+    if (absl::Status status = ApplyOverrides(options_.overrides, &given); !status.ok()) return status;
+    absl::StatusOr<TrainConfig> resolved = ResolveConfig(given);
+    if (!resolved.ok()) return resolved.status();
+    given = *resolved;
+  }
+  if (absl::Status status = CheckSameRun(saved, given); !status.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(options_.run_dir, " holds a run: ", status.message()));
+  }
+  config_ = ContinueRunWith(saved, given);
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::LoadNewestGoodCheckpoint(const std::vector<SavedState>& candidates) {
+  std::vector<std::string> refused;
+  for (const SavedState& candidate : candidates) {
+    TrainState loaded;
+    absl::Status status = LoadCheckpoint(candidate.path, &loaded, *model_, optimizer_.get());
+    if (status.ok()) {
+      state_ = std::move(loaded);
+      LOG(INFO) << "resuming " << candidate.path << ": " << state_.epoch() << " epochs"
+                << (state_.has_epoch_progress() ? " and part of the next" : "") << ", step " << state_.step();
+      return absl::OkStatus();
+    }
+    if (status.code() != absl::StatusCode::kDataLoss && status.code() != absl::StatusCode::kInvalidArgument) {
+      return status;
+    }
+    LOG(WARNING) << "skipping a damaged checkpoint: " << status.message();
+    refused.emplace_back(status.message());
+  }
+  return absl::DataLossError(absl::StrCat("no checkpoint of ", options_.run_dir, " can be loaded: ",
+                                          absl::StrJoin(refused, "; ")));
+}
+
+absl::Status Trainer::BuildSchedule() {
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule =
+      MakeRunSchedule(config_, PeakLr(config_.schedule(), config_.data().batch_size()), steps_per_epoch_);
+  if (!schedule.ok()) return schedule.status();
+  schedule_ = std::move(*schedule);
+  return absl::OkStatus();
+}
+
+// --extend_epochs and --freeze_lr: a ScheduleChange at the next step, unless already made.
+absl::Status Trainer::ApplyScheduleChanges() {
+  ScheduleChange change;
+  change.set_at_step(state_.step());
+  change.set_epochs_before(config_.epochs());
+  change.set_epochs_after(config_.epochs());
+  bool changed = false;
+  if (options_.extend_epochs > 0) {
+    if (options_.extend_epochs < config_.epochs()) {
+      return absl::InvalidArgumentError(absl::StrCat("--extend_epochs=", options_.extend_epochs, " is fewer than the ",
+                                                     config_.epochs(), " epochs of the run in ", options_.run_dir));
+    }
+    if (options_.extend_epochs > config_.epochs()) {
+      change.set_epochs_after(options_.extend_epochs);
+      changed = true;
+    }
+  }
+  if (!options_.freeze_lr.empty()) {
+    double lr = 0;
+    if (options_.freeze_lr == "last") {
+      lr = schedule_->LrAt(std::max<int64_t>(0, state_.step() - 1));
+    } else if (!absl::SimpleAtod(options_.freeze_lr, &lr) || !std::isfinite(lr) || lr <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--freeze_lr=", options_.freeze_lr, " is neither 'last' nor a positive learning rate"));
+    }
+    const ScheduleChange* frozen = nullptr;
+    for (const ScheduleChange& earlier : config_.schedule_changes()) {
+      if (earlier.freeze()) frozen = &earlier;
+    }
+    if (frozen == nullptr || frozen->frozen_lr() != lr) {
+      change.set_freeze(true);
+      change.set_frozen_lr(lr);
+      changed = true;
+    }
+  }
+  if (!changed) return absl::OkStatus();
+  *config_.add_schedule_changes() = change;
+  config_.set_epochs(change.epochs_after());
+  if (absl::Status status = BuildSchedule(); !status.ok()) return status;
+  LOG(INFO) << "schedule changed at step " << change.at_step() << ": "
+            << (change.epochs_after() > change.epochs_before()
+                    ? absl::StrCat("extended from ", change.epochs_before(), " to ", change.epochs_after(), " epochs")
+                    : "")
+            << (change.freeze() && change.epochs_after() > change.epochs_before() ? ", " : "")
+            << (change.freeze() ? absl::StrFormat("LR frozen at %g", change.frozen_lr()) : "");
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Setup() {
+  std::vector<std::string> unreadable;
+  const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
+  for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;
+  resuming_ = !candidates.empty();
+  if (!resuming_) {
+    if (!unreadable.empty()) {
+      return absl::DataLossError(absl::StrCat("no checkpoint of ", options_.run_dir, " can be read: ",
+                                              absl::StrJoin(unreadable, "; ")));
+    }
+    if (options_.resume || options_.extend_epochs > 0 || !options_.freeze_lr.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(paths_.checkpoints, " holds no checkpoint to continue"));
+    }
+    if (!options_.config) return absl::InvalidArgumentError("--config is required to start a run");
+    config_ = *options_.config;
+  } else if (absl::Status status = ResolveRunConfig(candidates.front().state.config()); !status.ok()) {
+    return status;
   }
   if (config_.precision() == "fp16" && !device_.is_cuda()) {
     return absl::InvalidArgumentError("precision fp16 needs CUDA; use bf16 (or fp32) on the CPU");
@@ -158,7 +361,17 @@ absl::Status Trainer::Setup() {
   autocast_ = config_.precision() != "fp32";
   autocast_dtype_ = config_.precision() == "fp16" ? at::kHalf : at::kBFloat16;
 
-  if (absl::Status status = ReadProtoFile(options_.stats, &stats_); !status.ok()) return status;
+  if (!options_.stats.empty()) {
+    if (absl::Status status = ReadProtoFile(options_.stats, &stats_); !status.ok()) return status;
+    if (resuming_ && stats_.SerializeAsString() != candidates.front().state.stats().SerializeAsString()) {
+      return absl::FailedPreconditionError(absl::StrCat(options_.stats, " differs from the statistics the run in ",
+                                                        options_.run_dir, " was trained with; leave --stats out to use those"));
+    }
+  } else if (resuming_) {
+    stats_ = candidates.front().state.stats();
+  } else {
+    return absl::InvalidArgumentError("--stats is required to start a run");
+  }
   absl::StatusOr<Normalizer> normalizer = Normalizer::Create(stats_, device_);
   if (!normalizer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(options_.stats, ": ", normalizer.status().message()));
@@ -186,6 +399,18 @@ absl::Status Trainer::Setup() {
     return absl::InvalidArgumentError(absl::StrCat(options_.train_data, " has ", train_data_->size(),
                                                    " images, fewer than one batch of ", batch));
   }
+  if (resuming_) {
+    const TrainState& saved = candidates.front().state;
+    std::vector<std::string> classes;
+    for (const ClassInfo& info : train_data_->classes()) classes.push_back(info.wnid());
+    if (!std::equal(classes.begin(), classes.end(), saved.classes().begin(), saved.classes().end()) ||
+        saved.steps_per_epoch() != steps_per_epoch_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          options_.train_data, " is not the data the run in ", options_.run_dir, " trains on (", classes.size(),
+          " classes and ", steps_per_epoch_, " steps per epoch; the run has ", saved.classes_size(), " and ",
+          saved.steps_per_epoch(), ")"));
+    }
+  }
 
   absl::StatusOr<ResNetOptions> model_options =
       ResNetOptionsFromName(config_.model().name(), static_cast<int64_t>(train_data_->classes().size()));
@@ -194,90 +419,126 @@ absl::Status Trainer::Setup() {
   torch::manual_seed(config_.seed());
   if (config_.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   model_ = ResNet(*model_options);
-  if (!resuming) {
-    fs::create_directories(paths_.checkpoints);
+  fs::create_directories(paths_.checkpoints);
+  if (!resuming_) {
     const int image = config_.data().eval_size();
     if (absl::Status status = WriteProtoFile(paths_.summary, SummarizeResNet(model_, {1, 3, image, image}));
         !status.ok()) {
       return status;
     }
-    if (absl::Status status = WriteProtoFile(paths_.config, config_); !status.ok()) return status;
   }
   model_->to(device_);
   if (config_.channels_last()) ConvertToChannelsLast(*model_);
 
-  const double peak = PeakLr(config_.schedule(), batch);
-  const int64_t total_steps = steps_per_epoch_ * config_.epochs();
-  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule =
-      MakeSchedule(config_.schedule(), peak, total_steps, steps_per_epoch_);
-  if (!schedule.ok()) return schedule.status();
-  schedule_ = std::move(*schedule);
   absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
-      MakeOptimizer(config_.optimizer(), *model_, schedule_->LrAt(0));
+      MakeOptimizer(config_.optimizer(), *model_, PeakLr(config_.schedule(), batch));
   if (!optimizer.ok()) return optimizer.status();
   optimizer_ = std::move(*optimizer);
   scaler_ = std::make_unique<GradScaler>(config_.precision() == "fp16");
 
-  if (resuming) {
-    TrainState loaded;
-    if (absl::Status status = LoadCheckpoint(paths_.last, &loaded, *model_, optimizer_.get()); !status.ok()) {
-      return status;
-    }
-    std::vector<double> scaler_state(loaded.grad_scaler_state().begin(), loaded.grad_scaler_state().end());
+  if (resuming_) {
+    if (absl::Status status = LoadNewestGoodCheckpoint(candidates); !status.ok()) return status;
+    // The loaded state may be an older checkpoint than the newest readable one.
+    if (absl::Status status = ResolveRunConfig(state_.config()); !status.ok()) return status;
+    std::vector<double> scaler_state(state_.grad_scaler_state().begin(), state_.grad_scaler_state().end());
     if (!scaler_state.empty()) {
       if (absl::Status status = scaler_->LoadState(scaler_state); !status.ok()) return status;
     }
-    if (absl::Status status = RewriteEventsWithoutStepsAfter(paths_.tensorboard, state_.step()); !status.ok()) {
-      return status;
-    }
+    if (absl::Status status = RestoreRngState(state_); !status.ok()) return status;
+    if (absl::Status status = BuildSchedule(); !status.ok()) return status;
+    if (absl::Status status = ApplyScheduleChanges(); !status.ok()) return status;
   } else {
+    if (absl::Status status = BuildSchedule(); !status.ok()) return status;
     TrainLog* log = state_.mutable_log();
     log->set_run_name(config_.name());
     log->set_model(config_.model().name());
-    log->set_total_epochs(config_.epochs());
     log->set_batch_size(batch);
     log->set_device(device_.str());
-    *state_.mutable_config() = config_;
     *state_.mutable_stats() = stats_;
     for (const ClassInfo& info : train_data_->classes()) state_.add_classes(info.wnid());
+    state_.set_steps_per_epoch(steps_per_epoch_);
   }
-  fs::create_directories(paths_.tensorboard);
+  *state_.mutable_config() = config_;
+  state_.mutable_log()->set_total_epochs(config_.epochs());
+  if (absl::Status status = WriteProtoFile(paths_.config, config_); !status.ok()) return status;
+  // Events and log after the checkpoint (or, starting afresh, of an attempt that never saved
+  // one) are dropped: the steps will be taken again. A mid-epoch checkpoint's step S is the
+  // next to take; an epoch's end logs its metrics at its last step count.
+  const int64_t last_kept_step = !resuming_ ? -1 : state_.has_epoch_progress() ? state_.step() - 1 : state_.step();
+  EventRewriteResult rewrite;
+  if (absl::Status status = RewriteEventsWithoutStepsAfter(paths_.tensorboard, last_kept_step, &rewrite); !status.ok()) {
+    return status;
+  }
+  if (rewrite.events_dropped > 0) {
+    LOG(INFO) << "dropped " << rewrite.events_dropped << " TensorBoard events after step " << last_kept_step;
+  }
+  if (resuming_ || fs::exists(paths_.log)) {
+    if (absl::Status status = WriteProtoFile(paths_.log, state_.log()); !status.ok()) return status;
+  }
   absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Create(paths_.tensorboard);
   if (!events.ok()) return events.status();
   events_ = std::move(*events);
   LOG(INFO) << absl::StrFormat("%s on %s: %d classes, %d train images, %d steps/epoch x %d epochs, peak lr %g",
                                config_.model().name(), device_.str(), train_data_->classes().size(),
-                               train_data_->size(), steps_per_epoch_, config_.epochs(), peak);
+                               train_data_->size(), steps_per_epoch_, config_.epochs(),
+                               PeakLr(config_.schedule(), batch));
+  last_checkpoint_ = Clock::now();
   return absl::OkStatus();
+}
+
+absl::Status Trainer::Save(const std::string& path, const std::string& kind) {
+  // Events up to this step become durable before the checkpoint that a resume keeps them for.
+  if (absl::Status status = events_->Flush(); !status.ok()) return status;
+  const std::vector<double> scaler_state = scaler_->State();
+  state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
+  if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
+  state_.set_kind(kind);
+  if (absl::Status status = SaveCheckpoint(path, state_, *model_, optimizer_.get()); !status.ok()) return status;
+  last_checkpoint_ = Clock::now();
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::SaveMidEpoch(const EpochProgress& progress) {
+  *state_.mutable_epoch_progress() = progress;
+  absl::Status status = Save(paths_.mid_epoch, "mid_epoch");
+  state_.clear_epoch_progress();
+  return status;
+}
+
+bool Trainer::MidEpochCheckpointDue() const {
+  const CheckpointConfig& checkpoint = config_.checkpoint();
+  if (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) return true;
+  return checkpoint.every_minutes() > 0 && Seconds(last_checkpoint_) >= 60 * checkpoint.every_minutes();
+}
+
+absl::Status Trainer::Stopped(const std::string& checkpoint) const {
+  return absl::CancelledError(absl::StrCat("stopped by ", SignalName(StopSignal()), " after step ", state_.step(),
+                                           "; saved ", checkpoint, ". Run the same command again to continue."));
 }
 
 absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   model_->train();
-  LoaderOptions loader_options;
-  loader_options.sampler.seed = config_.seed();
-  loader_options.sampler.batch_size = static_cast<int>(micro_batch_);
-  loader_options.sampler.drop_last_batch = true;
-  loader_options.height = loader_options.width = config_.data().image_size();
-  TrainTransformOptions transform;
-  transform.size = config_.data().image_size();
-  transform.min_scale = config_.data().min_scale();
-  transform.flip = config_.data().flip();
-  loader_options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {
-    return TrainTransform(encoded, transform, seed, out);
-  };
-  loader_options.threads = config_.data().loader_threads();
-  loader_options.prefetch_batches = config_.data().prefetch_batches();
-  loader_options.skip_corrupt = config_.data().skip_corrupt();
-  Loader loader(*train_data_, loader_options, epoch);
+  const EpochProgress resumed = state_.epoch_progress();  // empty unless resuming mid-epoch
+  state_.clear_epoch_progress();
+  Loader loader(*train_data_, TrainLoaderOptions(config_, static_cast<int>(micro_batch_)), epoch,
+                resumed.loader_batches());
   const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
 
-  PhaseResult result;
+  PhaseResult result = FromProgress(resumed);
   const auto start = Clock::now();
-  ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"), steps_per_epoch_ * config_.data().batch_size());
+  const auto update_timing = [&] {
+    result.seconds = resumed.seconds() + Seconds(start);
+    result.wait_seconds = resumed.wait_seconds() + loader.wait_seconds();
+    result.skipped = resumed.skipped() + loader.skipped();
+  };
+  ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
+                       (micro_batches - resumed.micro_batches()) * micro_batch_);
   Batch batch;
-  int64_t micro = 0;
+  int64_t micro = resumed.micro_batches();
+  int64_t loader_batches = resumed.loader_batches();
   double running_loss = 0;
   while (micro < micro_batches && loader.Next(&batch)) {
+    loader_batches = batch.index + 1;
     if (batch.labels.size(0) == 0) continue;
     torch::Tensor x = (*normalizer_)(batch.images, config_.channels_last());
     torch::Tensor y = batch.labels.to(device_);
@@ -292,62 +553,65 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     CountBatch(logits.detach(), y, loss_value, &result.counts);
     running_loss = running_loss == 0 ? loss_value : 0.9 * running_loss + 0.1 * loss_value;
     ++micro;
-    if (micro % config_.grad_accumulation() == 0) {
-      const int64_t step = state_.step();
-      const double lr = schedule_->LrAt(step);
-      SetLearningRate(*optimizer_, lr);
-      if (config_.grad_clip_norm() > 0) {
-        scaler_->Unscale(*optimizer_);
-        torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.grad_clip_norm());
-      }
-      scaler_->Step(*optimizer_);
-      scaler_->Update();
-      optimizer_->zero_grad();
-      state_.set_step(step + 1);
-      if (step % config_.log_every_steps() == 0) {
-        StepPoint* point = state_.mutable_log()->add_steps();
-        point->set_step(step);
-        point->set_epoch(epoch - 1 + static_cast<double>(micro) / micro_batches);
-        point->set_lr(lr);
-        point->set_loss(loss_value);
-        const double now = WallTime();
-        events_->AddScalar("train/step_loss", step, loss_value, now).IgnoreError();
-        events_->AddScalar("train/lr", step, lr, now).IgnoreError();
-      }
-    }
     progress.Add(batch.labels.size(0));
     progress.SetNote(absl::StrFormat("loss %.4f", running_loss));
+    if (micro % config_.grad_accumulation() != 0) continue;
+    const int64_t step = state_.step();
+    const double lr = schedule_->LrAt(step);
+    SetLearningRate(*optimizer_, lr);
+    if (config_.grad_clip_norm() > 0) {
+      scaler_->Unscale(*optimizer_);
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.grad_clip_norm());
+    }
+    scaler_->Step(*optimizer_);
+    scaler_->Update();
+    optimizer_->zero_grad();
+    state_.set_step(step + 1);
+    if (step % config_.log_every_steps() == 0) {
+      StepPoint* point = state_.mutable_log()->add_steps();
+      point->set_step(step);
+      point->set_epoch(epoch - 1 + static_cast<double>(micro) / micro_batches);
+      point->set_lr(lr);
+      point->set_loss(loss_value);
+      const double now = WallTime();
+      events_->AddScalar("train/step_loss", step, loss_value, now).IgnoreError();
+      events_->AddScalar("train/lr", step, lr, now).IgnoreError();
+    }
+    if (StopRequested() || MidEpochCheckpointDue()) {
+      update_timing();
+      if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
+          !status.ok()) {
+        return status;
+      }
+      if (StopRequested()) {
+        progress.Finish();
+        return Stopped(paths_.mid_epoch);
+      }
+    }
   }
   progress.Finish();
   if (!loader.status().ok()) return loader.status();
-  result.seconds = Seconds(start);
-  result.wait_seconds = loader.wait_seconds();
-  result.skipped = loader.skipped();
+  update_timing();
   return result;
 }
 
-absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch) {
+absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch, const PhaseResult& train) {
   model_->eval();
   torch::NoGradGuard no_grad;
-  LoaderOptions loader_options;
-  loader_options.sampler.shuffle = false;
-  loader_options.sampler.batch_size = static_cast<int>(micro_batch_);
-  loader_options.height = loader_options.width = config_.data().eval_size();
-  EvalTransformOptions transform;
-  transform.size = config_.data().eval_size();
-  transform.crop_ratio = config_.data().eval_crop_ratio();
-  loader_options.transform = [transform](absl::string_view encoded, uint64_t, uint8_t* out) {
-    return EvalTransform(encoded, transform, out);
-  };
-  loader_options.threads = config_.data().loader_threads();
-  loader_options.prefetch_batches = config_.data().prefetch_batches();
-  loader_options.skip_corrupt = config_.data().skip_corrupt();
-  Loader loader(*val_data_, loader_options, /*epoch=*/0);
+  Loader loader(*val_data_, EvalLoaderOptions(config_, static_cast<int>(micro_batch_)), /*epoch=*/0);
   PhaseResult result;
   const auto start = Clock::now();
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val"), val_data_->size());
   Batch batch;
   while (loader.Next(&batch)) {
+    if (StopRequested()) {
+      // Validation is not saved part-way: the resumed run validates these weights again.
+      progress.Finish();
+      if (absl::Status status = SaveMidEpoch(ToProgress(train, 0, 0, /*train_done=*/true)); !status.ok()) {
+        return status;
+      }
+      return Stopped(paths_.mid_epoch);
+    }
     if (batch.labels.size(0) == 0) continue;
     torch::Tensor x = (*normalizer_)(batch.images, config_.channels_last());
     torch::Tensor y = batch.labels.to(device_);
@@ -406,41 +670,58 @@ absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseR
                                  result->skipped ? absl::StrCat(", ", result->skipped, " images skipped") : "");
   }
   state_.set_epoch(epoch);
-  state_.set_batch_in_epoch(0);
-  const std::vector<double> scaler_state = scaler_->State();
-  state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
+  state_.clear_epoch_progress();
   bool best = false;
   if (val != nullptr && (state_.best_epoch() == 0 || val->counts.Top1Percent() > state_.best_top1())) {
     state_.set_best_top1(val->counts.Top1Percent());
     state_.set_best_epoch(epoch);
     best = true;
   }
-  if (absl::Status status = events_->Flush(); !status.ok()) return status;
+  if (absl::Status status = Save(paths_.last, "last"); !status.ok()) return status;
   if (absl::Status status = WriteProtoFile(paths_.log, *log); !status.ok()) return status;
-  state_.set_kind("last");
-  if (absl::Status status = SaveCheckpoint(paths_.last, state_, *model_, optimizer_.get()); !status.ok()) return status;
-  if (best) {
-    TrainState best_state = state_;
-    best_state.set_kind("best");
-    if (absl::Status status = SaveCheckpoint(paths_.best, best_state, *model_, optimizer_.get()); !status.ok()) {
+  const CheckpointConfig& checkpoint = config_.checkpoint();
+  if (checkpoint.every_epochs() > 0 && epoch % checkpoint.every_epochs() == 0) {
+    if (absl::Status status = Save(paths_.EpochCheckpoint(epoch), absl::StrCat("epoch_", epoch)); !status.ok()) {
       return status;
     }
+    std::vector<std::string> kept = EpochCheckpoints(paths_.checkpoints);
+    for (size_t i = 0; checkpoint.keep() > 0 && i + checkpoint.keep() < kept.size(); ++i) {
+      std::error_code error;
+      fs::remove(kept[i], error);
+      if (error) LOG(WARNING) << "cannot remove " << kept[i] << ": " << error.message();
+    }
+  }
+  if (best) {
+    if (absl::Status status = Save(paths_.best, "best"); !status.ok()) return status;
   }
   return absl::OkStatus();
 }
 
 absl::Status Trainer::Run() {
   if (absl::Status status = Setup(); !status.ok()) return status;
+  if (state_.epoch() >= config_.epochs()) {
+    LOG(INFO) << "the run in " << options_.run_dir << " is finished (" << config_.epochs()
+              << " epochs); --extend_epochs=N trains it further";
+    return absl::OkStatus();
+  }
   for (int epoch = state_.epoch() + 1; epoch <= config_.epochs(); ++epoch) {
-    absl::StatusOr<PhaseResult> train = TrainEpoch(epoch);
-    if (!train.ok()) return train.status();
+    PhaseResult train;
+    if (state_.epoch_progress().train_done()) {
+      train = FromProgress(state_.epoch_progress());
+      state_.clear_epoch_progress();
+    } else {
+      absl::StatusOr<PhaseResult> trained = TrainEpoch(epoch);
+      if (!trained.ok()) return trained.status();
+      train = *trained;
+    }
     std::optional<PhaseResult> val;
     if (val_data_ != nullptr && (epoch % config_.eval_every_epochs() == 0 || epoch == config_.epochs())) {
-      absl::StatusOr<PhaseResult> evaluated = Evaluate(epoch);
+      absl::StatusOr<PhaseResult> evaluated = Evaluate(epoch, train);
       if (!evaluated.ok()) return evaluated.status();
       val = std::move(*evaluated);
     }
-    if (absl::Status status = EndEpoch(epoch, *train, val ? &*val : nullptr); !status.ok()) return status;
+    if (absl::Status status = EndEpoch(epoch, train, val ? &*val : nullptr); !status.ok()) return status;
+    if (StopRequested() && epoch < config_.epochs()) return Stopped(paths_.last);
   }
   LOG(INFO) << absl::StrFormat("done: best val top-1 %.2f%% at epoch %d; run in %s", state_.best_top1(),
                                state_.best_epoch(), options_.run_dir);
@@ -456,6 +737,8 @@ absl::Status RunTraining(const TrainOptions& options) {
   std::error_code error;
   fs::create_directories(options.run_dir, error);
   if (error) return absl::InvalidArgumentError(absl::StrCat("cannot create --run_dir ", options.run_dir, ": ", error.message()));
+  absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(options.run_dir + "/train.lock");
+  if (!lock.ok()) return lock.status();
   try {
     Trainer trainer(options, *device);
     return trainer.Run();

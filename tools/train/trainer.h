@@ -1,14 +1,26 @@
 // train: trains a ResNet on a dataset with a TrainConfig, evaluating on a validation set after
 // every epoch, and writes everything a run produces into its run directory:
-//   config.txtpb          the resolved TrainConfig
+//   config.txtpb          the resolved TrainConfig (with any schedule changes)
 //   model_summary.txtpb   layers, output shapes, parameters (for report)
 //   train_log.pb          per-epoch metrics and subsampled per-step LR/loss, rewritten each epoch
-//   checkpoints/last.ckpt and best.ckpt (by validation top-1)
+//   checkpoints/last.ckpt the end of the newest epoch; best.ckpt, by validation top-1;
+//              mid_epoch.ckpt, within an epoch (on a timer, every N steps, or when stopped);
+//              epoch_NNNN.ckpt, every checkpoint.every_epochs epochs, the newest checkpoint.keep
 //   tensorboard/events.out.tfevents.*
+//   train.lock            held while a process trains the run
+//
+// A run directory that holds checkpoints is resumed, not restarted: from the newest checkpoint
+// whose every byte checks out (a damaged one is reported and skipped), continuing exactly where
+// it stood (the same batches, random numbers and arithmetic: on the CPU with deterministic set,
+// the final weights equal an uninterrupted run's bit for bit), with no step or epoch logged twice.
+// A stop signal (SIGTERM, SIGINT, SIGUSR1; see lib/util/stop_signals.h) finishes the current
+// step, writes mid_epoch.ckpt and ends RunTraining with a Cancelled status (`train` exits 75).
 #ifndef FORGE_TOOLS_TRAIN_TRAINER_H_
 #define FORGE_TOOLS_TRAIN_TRAINER_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "proto/train_config.pb.h"
@@ -16,18 +28,30 @@
 namespace forge {
 
 struct TrainOptions {
-  TrainConfig config;         // resolved (see config.h)
+  // The command's resolved config (see config.h). Required to start a run; when the run exists,
+  // it must describe the same run (CheckSameRun) and only its run settings are taken.
+  std::optional<TrainConfig> config;
+  // Without `config`: overrides applied to an existing run's own config (which must then still
+  // describe the same run), e.g. "data.loader_threads=8".
+  std::vector<std::string> overrides;
   std::string train_data;     // manifest or ImageFolder directory
   std::string val_data;       // manifest or ImageFolder directory; empty: no validation
-  std::string stats;          // ChannelStats proto (compute_stats)
+  std::string stats;          // ChannelStats proto (compute_stats); optional when resuming
   std::string run_dir;
   std::string device;         // "cpu", "cuda", "cuda:1"; empty: CUDA when present
   int threads = 0;            // intra-op threads on the CPU; 0: LibTorch's default
-  bool resume = false;        // continue from run_dir/checkpoints/last.ckpt
+  bool resume = false;        // the run must exist (FailedPrecondition if run_dir has none)
+  // Changes to an existing run's schedule (see MakeRunSchedule in lib/train/schedule.h), taking
+  // effect at its next step. Asking again for a change already made changes nothing, so a
+  // preempted command can be rerun as it is.
+  int extend_epochs = 0;      // > 0: train to this many epochs in all
+  std::string freeze_lr;      // "last" (the LR of the last step) or a value: a constant LR from now
 };
 
-// Runs the whole training. Fails with InvalidArgument/NotFound for bad inputs (naming the file),
-// FailedPrecondition when run_dir already holds a run and resume is false.
+// Trains, or continues, the run in options.run_dir. Errors: InvalidArgument/NotFound for bad
+// inputs (naming the file), FailedPrecondition for a run directory locked by another process or
+// holding another run, DataLoss when no checkpoint of the run can be read, Cancelled when a stop
+// signal ended it after saving (run it again to continue).
 absl::Status RunTraining(const TrainOptions& options);
 
 }  // namespace forge

@@ -1,12 +1,17 @@
-// train's loop on a very small dataset: the bf16 path on the CPU, resuming, and refusals.
+// train's loop on a very small dataset: the bf16 path on the CPU; resuming, stopping, extending
+// and freezing runs; damaged checkpoints; locks; refusals.
 #include "tools/train/trainer.h"
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+#include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
+#include "lib/util/stop_signals.h"
 #include "proto/stats.pb.h"
 #include "proto/train_log.pb.h"
 #include "testdata/tiny_imagenet.h"
@@ -81,43 +86,177 @@ TEST(TrainerTest, Bf16OnTheCpuTrainsWithFiniteLoss) {
   }
 }
 
-// What a crash after epoch 1 of a 2-epoch run leaves behind: last.ckpt after epoch 1 whose
-// config says 2 epochs. Made here by training 1 epoch and rewriting the checkpoint's config.
-void PretendTheRunWasLaidOverTwoEpochs(const TrainOptions& options) {
-  const std::string last = options.run_dir + "/checkpoints/last.ckpt";
-  absl::StatusOr<TrainState> state = ReadTrainState(last);
-  ASSERT_TRUE(state.ok()) << state.status();
+// The model weights and buffers of a run's checkpoint.
+std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& checkpoint) {
   absl::StatusOr<ResNetOptions> model_options = ResNetOptionsFromName("resnet18", 10);
-  ASSERT_TRUE(model_options.ok());
+  EXPECT_TRUE(model_options.ok());
   ResNet model(*model_options);
-  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
-      MakeOptimizer(state->config().optimizer(), *model, 0.01);
-  ASSERT_TRUE(optimizer.ok());
-  TrainState loaded;
-  ASSERT_TRUE(LoadCheckpoint(last, &loaded, *model, optimizer->get()).ok());
-  loaded.mutable_config()->set_epochs(2);
-  ASSERT_TRUE(SaveCheckpoint(last, loaded, *model, optimizer->get()).ok());
+  EXPECT_TRUE(LoadCheckpoint(checkpoint, nullptr, *model, nullptr).ok()) << checkpoint;
+  std::vector<std::pair<std::string, torch::Tensor>> weights;
+  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
+  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
+  return weights;
 }
 
-TEST(TrainerTest, ResumeContinuesWithoutDuplicatingEpochsOrSteps) {
-  TrainOptions options = Options("resume", {});
-  ASSERT_TRUE(RunTraining(options).ok());
-  EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 2);
-  EXPECT_TRUE(absl::IsFailedPrecondition(RunTraining(options))) << "an existing run is not overwritten";
-  PretendTheRunWasLaidOverTwoEpochs(options);
-  options.resume = true;
-  absl::Status status = RunTraining(options);
-  ASSERT_TRUE(status.ok()) << status;
-  const TrainLog log = ReadLog(options.run_dir);
-  ASSERT_EQ(log.epochs_size(), 4);
-  EXPECT_EQ(log.epochs(0).epoch(), 1);
-  EXPECT_EQ(log.epochs(2).epoch(), 2);
-  EXPECT_EQ(log.epochs(3).phase(), "val");
-  EXPECT_EQ(log.epochs(3).step(), 10);
+void ExpectBitwiseEqualWeights(const std::string& a, const std::string& b) {
+  const auto weights_a = Weights(a), weights_b = Weights(b);
+  ASSERT_EQ(weights_a.size(), weights_b.size());
+  for (size_t i = 0; i < weights_a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(weights_a[i].second, weights_b[i].second)) << weights_a[i].first;
+  }
+}
+
+void ExpectStepsLoggedOnce(const TrainLog& log) {
   for (int i = 1; i < log.steps_size(); ++i) {
     EXPECT_EQ(log.steps(i).step(), log.steps(i - 1).step() + 1) << "steps must not repeat";
   }
+  for (int i = 1; i < log.epochs_size(); ++i) {
+    EXPECT_GE(log.epochs(i).epoch(), log.epochs(i - 1).epoch()) << "epochs must not repeat";
+  }
+}
+
+TEST(TrainerTest, RerunningAFinishedRunDoesNothingAndExtendingItContinues) {
+  TrainOptions options = Options("extend", {});
+  ASSERT_TRUE(RunTraining(options).ok());
+  ASSERT_TRUE(RunTraining(options).ok()) << "the same command again: the run is finished";
+  EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 2);
+
+  options.extend_epochs = 2;
+  absl::Status status = RunTraining(options);
+  ASSERT_TRUE(status.ok()) << status;
+  TrainLog log = ReadLog(options.run_dir);
+  ASSERT_EQ(log.epochs_size(), 4);
+  EXPECT_EQ(log.total_epochs(), 2);
+  EXPECT_EQ(log.epochs(2).epoch(), 2);
+  EXPECT_EQ(log.epochs(3).phase(), "val");
+  EXPECT_EQ(log.epochs(3).step(), 10);
   EXPECT_EQ(log.steps_size(), 10);
+  ExpectStepsLoggedOnce(log);
+  TrainConfig saved;
+  ASSERT_TRUE(ReadProtoFile(options.run_dir + "/config.txtpb", &saved).ok());
+  EXPECT_EQ(saved.epochs(), 2);
+  ASSERT_EQ(saved.schedule_changes_size(), 1);
+  EXPECT_EQ(saved.schedule_changes(0).at_step(), 5);
+
+  // The original command, and the extension asked again, continue the same (finished) run.
+  options.extend_epochs = 0;
+  EXPECT_TRUE(RunTraining(options).ok());
+  options.extend_epochs = 2;
+  EXPECT_TRUE(RunTraining(options).ok());
+  EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 4);
+  options.extend_epochs = 1;
+  EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options))) << "extending to fewer epochs";
+}
+
+TEST(TrainerTest, AnotherConfigInTheSameRunDirIsRefused) {
+  TrainOptions options = Options("other_config", {});
+  ASSERT_TRUE(RunTraining(options).ok());
+  TrainOptions other = Options("other_config_b", {"data.batch_size=4"});
+  other.run_dir = options.run_dir;
+  absl::Status status = RunTraining(other);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "batch_size")) << status;
+  TrainOptions longer = Options("other_config_c", {"epochs=3"});
+  longer.run_dir = options.run_dir;
+  status = RunTraining(longer);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--extend_epochs")) << status;
+  // Settings that do not change the computation may differ.
+  TrainOptions threads = Options("other_config_d", {"data.loader_threads=1", "checkpoint.every_steps=2"});
+  threads.run_dir = options.run_dir;
+  EXPECT_TRUE(RunTraining(threads).ok());
+}
+
+TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
+  const std::vector<std::string> overrides = {"data.batch_size=4", "epochs=2", "schedule.one_cycle={}",
+                                              "schedule.peak_lr=0.05"};
+  const TrainOptions straight = Options("straight", overrides);
+  ASSERT_TRUE(RunTraining(straight).ok());
+
+  TrainOptions stopped = Options("stopped", overrides);
+  RequestStop();  // as a SIGTERM during the first step would
+  absl::Status status = RunTraining(stopped);
+  ClearStopRequest();
+  ASSERT_TRUE(absl::IsCancelled(status)) << status;
+  absl::StatusOr<TrainState> mid = ReadTrainState(stopped.run_dir + "/checkpoints/mid_epoch.ckpt");
+  ASSERT_TRUE(mid.ok()) << mid.status();
+  EXPECT_EQ(mid->step(), 1);
+  EXPECT_EQ(mid->epoch_progress().loader_batches(), 1);
+  EXPECT_FALSE(fs::exists(stopped.run_dir + "/checkpoints/last.ckpt"));
+
+  stopped.config.reset();  // --resume with the run's own config
+  stopped.resume = true;
+  status = RunTraining(stopped);
+  ASSERT_TRUE(status.ok()) << status;
+  ExpectBitwiseEqualWeights(straight.run_dir + "/checkpoints/last.ckpt", stopped.run_dir + "/checkpoints/last.ckpt");
+  const TrainLog a = ReadLog(straight.run_dir), b = ReadLog(stopped.run_dir);
+  ExpectStepsLoggedOnce(b);
+  ASSERT_EQ(a.steps_size(), b.steps_size());
+  ASSERT_EQ(a.epochs_size(), b.epochs_size());
+  for (int i = 0; i < a.epochs_size(); ++i) {
+    EXPECT_EQ(a.epochs(i).loss(), b.epochs(i).loss()) << i;
+    EXPECT_EQ(a.epochs(i).top1(), b.epochs(i).top1()) << i;
+    EXPECT_EQ(a.epochs(i).images(), b.epochs(i).images()) << i;
+  }
+}
+
+TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
+  TrainOptions options = Options("damaged", {"epochs=2", "checkpoint.every_epochs=1", "checkpoint.keep=1"});
+  ASSERT_TRUE(RunTraining(options).ok());
+  const std::string checkpoints = options.run_dir + "/checkpoints/";
+  EXPECT_FALSE(fs::exists(checkpoints + "epoch_0001.ckpt")) << "keep=1 keeps the newest only";
+  ASSERT_TRUE(fs::exists(checkpoints + "epoch_0002.ckpt"));
+  for (const char* name : {"last.ckpt", "best.ckpt"}) {  // flip a byte near the end of each
+    const std::string path = checkpoints + name;
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(-100, std::ios::end);
+    char byte = 0;
+    file.get(byte);
+    file.seekp(-100, std::ios::end);
+    file.put(static_cast<char>(byte ^ 0x40));
+  }
+  options.extend_epochs = 3;
+  absl::Status status = RunTraining(options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 6);
+  ExpectStepsLoggedOnce(ReadLog(options.run_dir));
+
+  for (const auto& entry : fs::directory_iterator(checkpoints)) {
+    std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << "garbage";
+  }
+  status = RunTraining(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+}
+
+TEST(TrainerTest, FreezingTheLrContinuesAtTheLastOrAGivenValue) {
+  TrainOptions options = Options("freeze", {"data.batch_size=4", "schedule.one_cycle={}", "schedule.peak_lr=0.05"});
+  ASSERT_TRUE(RunTraining(options).ok());
+  const double last_lr = ReadLog(options.run_dir).steps(9).lr();
+  options.extend_epochs = 2;
+  options.freeze_lr = "last";
+  ASSERT_TRUE(RunTraining(options).ok());
+  TrainLog log = ReadLog(options.run_dir);
+  ASSERT_EQ(log.steps_size(), 20);
+  for (int i = 10; i < 20; ++i) EXPECT_EQ(log.steps(i).lr(), last_lr) << i;
+  options.extend_epochs = 3;
+  options.freeze_lr = "0.002";
+  ASSERT_TRUE(RunTraining(options).ok());
+  log = ReadLog(options.run_dir);
+  ASSERT_EQ(log.steps_size(), 30);
+  for (int i = 20; i < 30; ++i) EXPECT_EQ(log.steps(i).lr(), 0.002) << i;
+  options.extend_epochs = 4;
+  options.freeze_lr = "fast";
+  EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options)));
+}
+
+TEST(TrainerTest, ALockedRunDirIsRefused) {
+  const TrainOptions options = Options("locked", {});
+  fs::create_directories(options.run_dir);
+  absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(options.run_dir + "/train.lock");
+  ASSERT_TRUE(lock.ok());
+  absl::Status status = RunTraining(options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "locked")) << status;
 }
 
 TEST(TrainerTest, RefusesBadSetups) {
@@ -131,7 +270,10 @@ TEST(TrainerTest, RefusesBadSetups) {
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
   TrainOptions resume_nothing = Options("resume_nothing", {});
   resume_nothing.resume = true;
-  EXPECT_FALSE(RunTraining(resume_nothing).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(RunTraining(resume_nothing)));
+  TrainOptions no_config = Options("no_config", {});
+  no_config.config.reset();
+  EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(no_config))) << "a new run needs a config";
 }
 
 }  // namespace

@@ -1,0 +1,61 @@
+#include "lib/util/stop_signals.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace forge {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+std::atomic<int> stop_signal{0};
+const char* program_name = "";
+
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGUSR1};
+
+// Async-signal-safe: only atomics, strlen, write and _exit.
+void Write(const char* text) {
+  ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+  (void)ignored;
+}
+
+void OnStopSignal(int signal_number) {
+  if (stop_requested.exchange(true)) {
+    Write(program_name);
+    Write(": second stop signal: exiting now\n");
+    _exit(128 + signal_number);
+  }
+  stop_signal.store(signal_number);
+  const char* name = signal_number == SIGTERM ? "SIGTERM" : signal_number == SIGINT ? "SIGINT" : "SIGUSR1";
+  Write(program_name);
+  Write(": ");
+  Write(name);
+  Write(" received: stopping at the next safe point (send it again to exit at once)\n");
+}
+
+}  // namespace
+
+void InstallStopSignalHandlers(const char* program) {
+  program_name = program;
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signal_number : kStopSignals) sigaction(signal_number, &action, nullptr);
+}
+
+bool StopRequested() { return stop_requested.load(); }
+
+int StopSignal() { return stop_signal.load(); }
+
+void RequestStop() { stop_requested.store(true); }
+
+void ClearStopRequest() {
+  stop_requested.store(false);
+  stop_signal.store(0);
+}
+
+}  // namespace forge

@@ -1,0 +1,48 @@
+#include "tools/train/input.h"
+
+#include "lib/data/augment.h"
+
+namespace forge {
+namespace {
+
+LoaderOptions CommonOptions(const DataConfig& data, int batch_size, int image_size) {
+  LoaderOptions options;
+  options.sampler.batch_size = batch_size;
+  options.height = options.width = image_size;
+  options.threads = data.loader_threads();
+  options.prefetch_batches = data.prefetch_batches();
+  options.skip_corrupt = data.skip_corrupt();
+  return options;
+}
+
+}  // namespace
+
+LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size) {
+  const DataConfig& data = config.data();
+  LoaderOptions options = CommonOptions(data, batch_size, data.image_size());
+  options.sampler.seed = config.seed();
+  options.sampler.drop_last_batch = true;
+  TrainTransformOptions transform;
+  transform.size = data.image_size();
+  transform.min_scale = data.min_scale();
+  transform.flip = data.flip();
+  options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {
+    return TrainTransform(encoded, transform, seed, out);
+  };
+  return options;
+}
+
+LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size) {
+  const DataConfig& data = config.data();
+  LoaderOptions options = CommonOptions(data, batch_size, data.eval_size());
+  options.sampler.shuffle = false;
+  EvalTransformOptions transform;
+  transform.size = data.eval_size();
+  transform.crop_ratio = data.eval_crop_ratio();
+  options.transform = [transform](absl::string_view encoded, uint64_t, uint8_t* out) {
+    return EvalTransform(encoded, transform, out);
+  };
+  return options;
+}
+
+}  // namespace forge
