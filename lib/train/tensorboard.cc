@@ -132,8 +132,26 @@ absl::Status EventWriter::Flush() {
   return status_;
 }
 
+namespace {
+
+// Whether `keep` keeps every value of `event` (an event without values: keep("", step)).
+bool Kept(const Event& event, const KeepEvent& keep) {
+  if (event.summary().value().empty()) return keep("", event.step());
+  for (const Summary::Value& value : event.summary().value()) {
+    if (!keep(value.tag(), event.step())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status RewriteEventsWithoutStepsAfter(const std::string& dir, int64_t last_kept_step,
                                             EventRewriteResult* result) {
+  return RewriteEvents(
+      dir, [last_kept_step](const std::string&, int64_t step) { return step <= last_kept_step; }, result);
+}
+
+absl::Status RewriteEvents(const std::string& dir, const KeepEvent& keep, EventRewriteResult* result) {
   EventRewriteResult local;
   if (result == nullptr) result = &local;
   *result = EventRewriteResult();
@@ -178,7 +196,7 @@ absl::Status RewriteEventsWithoutStepsAfter(const std::string& dir, int64_t last
         changed = true;
         continue;
       }
-      if (event.what_case() != Event::kFileVersion && event.step() > last_kept_step) {
+      if (event.what_case() != Event::kFileVersion && !Kept(event, keep)) {
         ++result->events_dropped;
         changed = true;
         continue;

@@ -5,6 +5,7 @@
 #define FORGE_LIB_TRAIN_TENSORBOARD_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,13 @@ struct EventRewriteResult {
 // `result`, if not null, says what was done.
 absl::Status RewriteEventsWithoutStepsAfter(const std::string& dir, int64_t last_kept_step,
                                             EventRewriteResult* result = nullptr);
+
+// Which events a rewrite keeps: called with the tag and step of each value of an event.
+using KeepEvent = std::function<bool(const std::string& tag, int64_t step)>;
+
+// RewriteEventsWithoutStepsAfter with any rule: keeps the events whose every value `keep`
+// keeps (and, always, the file-version record).
+absl::Status RewriteEvents(const std::string& dir, const KeepEvent& keep, EventRewriteResult* result = nullptr);
 
 }  // namespace forge
 

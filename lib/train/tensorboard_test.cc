@@ -225,6 +225,21 @@ TEST(RewriteEventsTest, DropsStepsAfterTheCheckpointAndKeepsTheRest) {
   EXPECT_EQ(all, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
 }
 
+TEST(RewriteEventsTest, KeepsWhatTheRuleKeepsByTagAndStep) {
+  const std::string dir = NewDir("rule");
+  const std::string path = WriteRun(dir, "events.out.tfevents.1700000000.host", 0, 5);
+  EventRewriteResult result;
+  ASSERT_TRUE(RewriteEvents(dir, [](const std::string& tag, int64_t step) {
+                EXPECT_EQ(tag, "loss");
+                return step % 2 == 0;
+              }, &result).ok());
+  EXPECT_EQ(result.events_dropped, 3);
+  EXPECT_EQ(Steps(path), (std::vector<int64_t>{0, 2, 4}));
+  ASSERT_TRUE(RewriteEvents(dir, [](const std::string& tag, int64_t) { return tag != "loss"; }).ok());
+  EXPECT_TRUE(Steps(path).empty());
+  EXPECT_EQ(ReadEvents(path).front().file_version(), "brain.Event:2");
+}
+
 TEST(RewriteEventsTest, CutsATornTailAndRemovesLeftoverTemporaryFiles) {
   const std::string dir = NewDir("torn");
   const std::string path = WriteRun(dir, "events.out.tfevents.1700000000.host", 0, 6);

@@ -49,6 +49,11 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// TensorBoard tags of the per-step scalars, logged at the step's index; the per-epoch ones
+// ("train/loss", "val/top1", ...) are logged at the step count that ends the epoch.
+constexpr char kStepLossTag[] = "train/step_loss";
+constexpr char kLrTag[] = "train/lr";
+
 struct RunPaths {
   explicit RunPaths(const std::string& run_dir)
       : config(run_dir + "/config.txtpb"),
@@ -112,7 +117,8 @@ struct SavedState {
 };
 
 // The checkpoints in `dir` whose state reads, newest first: by step, then completed epochs
-// before mid-epoch states of the same step. Files whose state does not read go to `refused`.
+// before mid-epoch states of the same step, then last.ckpt before its copies (best, epoch_N).
+// Files whose state does not read go to `refused`.
 std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std::string>* refused) {
   std::vector<SavedState> found;
   std::error_code error;
@@ -130,7 +136,9 @@ std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std:
     const auto key = [](const SavedState& s) {
       return std::make_tuple(s.state.step(), s.state.epoch(), !s.state.has_epoch_progress());
     };
-    return key(a) != key(b) ? key(a) > key(b) : a.path < b.path;
+    if (key(a) != key(b)) return key(a) > key(b);
+    const bool a_last = absl::EndsWith(a.path, "/last.ckpt"), b_last = absl::EndsWith(b.path, "/last.ckpt");
+    return a_last != b_last ? a_last : a.path < b.path;
   });
   return found;
 }
@@ -461,16 +469,19 @@ absl::Status Trainer::Setup() {
   *state_.mutable_config() = config_;
   state_.mutable_log()->set_total_epochs(config_.epochs());
   if (absl::Status status = WriteProtoFile(paths_.config, config_); !status.ok()) return status;
-  // Events and log after the checkpoint (or, starting afresh, of an attempt that never saved
-  // one) are dropped: the steps will be taken again. A mid-epoch checkpoint's step S is the
-  // next to take; an epoch's end logs its metrics at its last step count.
-  const int64_t last_kept_step = !resuming_ ? -1 : state_.has_epoch_progress() ? state_.step() - 1 : state_.step();
+  // Events after the checkpoint (or, starting afresh, of an attempt that never saved one) are
+  // dropped: they will be logged again. With S steps done, steps 0..S-1 logged theirs (at their
+  // index); the epoch that ended at S logged its metrics at S, and is done only if the
+  // checkpoint is from its end.
+  const int64_t steps_done = resuming_ ? state_.step() : 0;
+  const bool epoch_done = resuming_ && !state_.has_epoch_progress();
+  const auto keep = [steps_done, epoch_done](const std::string& tag, int64_t step) {
+    return step < steps_done || (step == steps_done && epoch_done && tag != kStepLossTag && tag != kLrTag);
+  };
   EventRewriteResult rewrite;
-  if (absl::Status status = RewriteEventsWithoutStepsAfter(paths_.tensorboard, last_kept_step, &rewrite); !status.ok()) {
-    return status;
-  }
+  if (absl::Status status = RewriteEvents(paths_.tensorboard, keep, &rewrite); !status.ok()) return status;
   if (rewrite.events_dropped > 0) {
-    LOG(INFO) << "dropped " << rewrite.events_dropped << " TensorBoard events after step " << last_kept_step;
+    LOG(INFO) << "dropped " << rewrite.events_dropped << " TensorBoard events of steps after the checkpoint";
   }
   if (resuming_ || fs::exists(paths_.log)) {
     if (absl::Status status = WriteProtoFile(paths_.log, state_.log()); !status.ok()) return status;
@@ -574,8 +585,8 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
       point->set_lr(lr);
       point->set_loss(loss_value);
       const double now = WallTime();
-      events_->AddScalar("train/step_loss", step, loss_value, now).IgnoreError();
-      events_->AddScalar("train/lr", step, lr, now).IgnoreError();
+      events_->AddScalar(kStepLossTag, step, loss_value, now).IgnoreError();
+      events_->AddScalar(kLrTag, step, lr, now).IgnoreError();
     }
     if (StopRequested() || MidEpochCheckpointDue()) {
       update_timing();

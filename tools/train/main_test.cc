@@ -1,0 +1,328 @@
+// The train binary killed (kill -9) and stopped (SIGTERM, SIGINT, SIGUSR1) at random points and
+// run again until it finishes: the run ends with the same weights, bit for bit, as one never
+// interrupted (CPU, deterministic), and its log and TensorBoard events hold every step once.
+// The random points come from a seeded generator; the seed is printed so a failure can be rerun
+// (FORGE_TEST_SEED=<seed>).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "lib/io/proto_file.h"
+#include "lib/model/resnet.h"
+#include "lib/records/record_reader.h"
+#include "lib/train/checkpoint.h"
+#include "proto/stats.pb.h"
+#include "proto/tensorboard.pb.h"
+#include "proto/train_log.pb.h"
+#include "testdata/tiny_imagenet.h"
+
+extern char** environ;
+
+namespace forge {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kRecipe[] = R"(
+model { name: "resnet18" }
+data { batch_size: 4 image_size: 32 eval_size: 32 loader_threads: 2 }
+optimizer { sgd { momentum: 0.9 } weight_decay: 1e-4 }
+schedule { peak_lr: 0.02 one_cycle {} }
+epochs: 2
+label_smoothing: 0.1
+deterministic: true
+log_every_steps: 1
+seed: 7
+checkpoint { every_steps: 4 }
+)";
+
+std::string BinaryPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/tools/train/train");
+}
+
+// 10 classes x 4 images (10 steps per epoch), the recipe and statistics.
+const std::string& Inputs() {
+  static const std::string* root = [] {
+    auto* path = new std::string(::testing::TempDir() + "/train_main_test");
+    fs::remove_all(*path);
+    testdata::TinyImageNetOptions options;
+    options.train_per_class = 4;
+    options.val_per_class = 0;
+    options.min_side = 40;
+    options.max_side = 56;
+    options.pathological = false;
+    EXPECT_TRUE(testdata::WriteTinyImageNet(*path + "/data", options).ok());
+    ChannelStats stats;
+    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
+    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
+    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
+    std::ofstream(*path + "/recipe.txtpb") << kRecipe;
+    return path;
+  }();
+  return *root;
+}
+
+std::string RunDir(const std::string& name) {
+  const std::string dir = Inputs() + "/" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+// Starts train on `run_dir`, its output appended to run_dir + ".log".
+pid_t StartTrain(const std::string& run_dir) {
+  std::vector<std::string> args = {BinaryPath(),
+                                   "--config=" + Inputs() + "/recipe.txtpb",
+                                   "--train=" + Inputs() + "/data/train",
+                                   "--val=" + Inputs() + "/data/train",
+                                   "--stats=" + Inputs() + "/stats.txtpb",
+                                   "--run_dir=" + run_dir,
+                                   "--device=cpu",
+                                   "--threads=2"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string log = run_dir + ".log";
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(error, 0) << "cannot start " << argv[0];
+  return pid;
+}
+
+// The exit code, or 1000 + signal number if a signal ended it.
+int Wait(pid_t pid) {
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Waits until `pid` has written a checkpoint of `run_dir` (it is training), or has exited
+// (returns false with its exit code in *exit_code).
+bool WaitUntilTraining(pid_t pid, const std::string& run_dir, int* exit_code) {
+  const auto started = fs::file_time_type::clock::now();
+  const auto deadline = Clock::now() + std::chrono::minutes(2);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      *exit_code = WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
+      return false;
+    }
+    std::error_code error;
+    for (const char* name : {"/checkpoints/mid_epoch.ckpt", "/checkpoints/last.ckpt"}) {
+      const auto written = fs::last_write_time(run_dir + name, error);
+      if (!error && written >= started) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ADD_FAILURE() << "train made no checkpoint in 2 minutes; see " << run_dir << ".log";
+  kill(pid, SIGKILL);
+  *exit_code = Wait(pid);
+  return false;
+}
+
+std::mt19937_64& Random() {
+  static std::mt19937_64* random = [] {
+    const char* seed_text = std::getenv("FORGE_TEST_SEED");
+    const uint64_t seed = seed_text ? std::strtoull(seed_text, nullptr, 10) : std::random_device()();
+    std::printf("FORGE_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
+    return new std::mt19937_64(seed);
+  }();
+  return *random;
+}
+
+// Runs train on `run_dir`, interrupting each attempt but the last `interruptions` times: once
+// it is training, after a random delay, with `signal_number` (SIGKILL: kill -9). Returns the
+// exit codes of all attempts.
+std::vector<int> TrainInterrupted(const std::string& run_dir, int interruptions, int signal_number) {
+  std::vector<int> codes;
+  std::uniform_int_distribution<int> delay_ms(0, 1000);
+  for (int attempt = 0; attempt <= interruptions; ++attempt) {
+    const pid_t pid = StartTrain(run_dir);
+    if (attempt == interruptions) {
+      codes.push_back(Wait(pid));
+      break;
+    }
+    int code = -1;
+    if (!WaitUntilTraining(pid, run_dir, &code)) {
+      codes.push_back(code);  // finished before it could be interrupted
+      if (code == 0) break;
+      continue;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(Random())));
+    kill(pid, signal_number);
+    codes.push_back(Wait(pid));
+  }
+  return codes;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& run_dir) {
+  absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", 10);
+  EXPECT_TRUE(options.ok());
+  ResNet model(*options);
+  const std::string path = run_dir + "/checkpoints/last.ckpt";
+  EXPECT_TRUE(LoadCheckpoint(path, nullptr, *model, nullptr).ok()) << path;
+  std::vector<std::pair<std::string, torch::Tensor>> weights;
+  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
+  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
+  return weights;
+}
+
+// The same final weights, the same per-step losses, each step and epoch logged once, and each
+// TensorBoard (tag, step) once.
+void ExpectSameRun(const std::string& reference, const std::string& run_dir) {
+  const auto a = Weights(reference), b = Weights(run_dir);
+  ASSERT_EQ(a.size(), b.size());
+  int different = 0;
+  for (size_t i = 0; i < a.size(); ++i) different += !torch::equal(a[i].second, b[i].second);
+  EXPECT_EQ(different, 0) << "tensors differ from the uninterrupted run; see " << run_dir << ".log";
+
+  TrainLog log_a, log_b;
+  ASSERT_TRUE(ReadProtoFile(reference + "/train_log.pb", &log_a).ok());
+  ASSERT_TRUE(ReadProtoFile(run_dir + "/train_log.pb", &log_b).ok());
+  ASSERT_EQ(log_a.steps_size(), log_b.steps_size());
+  for (int i = 0; i < log_a.steps_size(); ++i) {
+    EXPECT_EQ(log_b.steps(i).step(), i);
+    EXPECT_EQ(log_a.steps(i).loss(), log_b.steps(i).loss()) << "step " << i;
+    EXPECT_EQ(log_a.steps(i).lr(), log_b.steps(i).lr()) << "step " << i;
+  }
+  ASSERT_EQ(log_a.epochs_size(), log_b.epochs_size());
+  for (int i = 0; i < log_a.epochs_size(); ++i) {
+    EXPECT_EQ(log_a.epochs(i).epoch(), log_b.epochs(i).epoch());
+    EXPECT_EQ(log_a.epochs(i).loss(), log_b.epochs(i).loss()) << i;
+    EXPECT_EQ(log_a.epochs(i).top1(), log_b.epochs(i).top1()) << i;
+  }
+
+  std::map<std::pair<std::string, int64_t>, int> seen;
+  for (const auto& entry : fs::directory_iterator(run_dir + "/tensorboard")) {
+    RecordReader reader(entry.path().string());
+    std::string payload;
+    while (reader.ReadRecord(&payload)) {
+      Event event;
+      ASSERT_TRUE(event.ParseFromString(payload));
+      for (const Summary::Value& value : event.summary().value()) ++seen[{value.tag(), event.step()}];
+    }
+    EXPECT_TRUE(reader.status().ok()) << reader.status();
+  }
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << " at step " << key.second;
+  EXPECT_EQ(seen.count({"train/lr", log_a.steps_size() - 1}), 1u);
+}
+
+// Where each attempt resumed, for the test log.
+void PrintResumePoints(const std::string& run_dir) {
+  std::istringstream log(ReadText(run_dir + ".log"));
+  for (std::string line; std::getline(log, line);) {
+    const size_t at = line.find("] resuming ");
+    if (at != std::string::npos) std::printf("%s: %s\n", fs::path(run_dir).filename().c_str(), line.c_str() + at + 2);
+  }
+}
+
+const std::string& Reference() {
+  static const std::string* dir = [] {
+    auto* run_dir = new std::string(RunDir("reference"));
+    EXPECT_EQ(Wait(StartTrain(*run_dir)), 0) << ReadText(*run_dir + ".log");
+    return run_dir;
+  }();
+  return *dir;
+}
+
+TEST(TrainMainTest, KilledAtRandomPointsAndRerunEndsBitForBitAsAnUninterruptedRun) {
+  for (int trial = 0; trial < 2; ++trial) {
+    const std::string run_dir = RunDir(absl::StrCat("killed_", trial));
+    const std::vector<int> codes = TrainInterrupted(run_dir, 3, SIGKILL);
+    ASSERT_EQ(codes.back(), 0) << ReadText(run_dir + ".log");
+    PrintResumePoints(run_dir);
+    ExpectSameRun(Reference(), run_dir);
+  }
+}
+
+TEST(TrainMainTest, StopSignalsSaveAndExit75ThenTheRunContinuesExactly) {
+  const std::string run_dir = RunDir("stopped");
+  const std::vector<int> codes = TrainInterrupted(run_dir, 1, SIGTERM);
+  ASSERT_EQ(codes.back(), 0) << ReadText(run_dir + ".log");
+  const std::string log = ReadText(run_dir + ".log");
+  if (codes.size() == 2) {
+    EXPECT_EQ(codes[0], 75) << log;
+    EXPECT_TRUE(absl::StrContains(log, "SIGTERM received")) << log;
+    EXPECT_TRUE(absl::StrContains(log, "Run the same command again to continue")) << log;
+  }
+  ExpectSameRun(Reference(), run_dir);
+
+  for (int signal_number : {SIGINT, SIGUSR1}) {
+    const std::string dir = RunDir(absl::StrCat("stopped_", signal_number));
+    const pid_t pid = StartTrain(dir);
+    int code = -1;
+    ASSERT_TRUE(WaitUntilTraining(pid, dir, &code)) << code;
+    kill(pid, signal_number);
+    EXPECT_EQ(Wait(pid), 75) << ReadText(dir + ".log");
+    EXPECT_TRUE(fs::exists(dir + "/checkpoints/mid_epoch.ckpt") || fs::exists(dir + "/checkpoints/last.ckpt"));
+  }
+}
+
+TEST(TrainMainTest, ASecondSignalExitsAtOnceAndTheRunStillContinuesExactly) {
+  const std::string run_dir = RunDir("second_signal");
+  const pid_t pid = StartTrain(run_dir);
+  int code = -1;
+  ASSERT_TRUE(WaitUntilTraining(pid, run_dir, &code)) << code;
+  kill(pid, SIGTERM);
+  // Signals of one kind arriving together merge into one: send the second once the first is in.
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (!absl::StrContains(ReadText(run_dir + ".log"), "SIGTERM received") && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(Wait(pid), 128 + SIGTERM) << ReadText(run_dir + ".log");
+  EXPECT_EQ(Wait(StartTrain(run_dir)), 0) << ReadText(run_dir + ".log");
+  ExpectSameRun(Reference(), run_dir);
+}
+
+TEST(TrainMainTest, ASecondProcessOnTheSameRunDirIsRefused) {
+  const std::string run_dir = RunDir("locked");
+  const pid_t first = StartTrain(run_dir);
+  int code = -1;
+  ASSERT_TRUE(WaitUntilTraining(first, run_dir, &code)) << code;
+  const std::string log_before = ReadText(run_dir + ".log");
+  const pid_t second = StartTrain(run_dir);
+  EXPECT_EQ(Wait(second), 2);
+  kill(first, SIGKILL);
+  Wait(first);
+  const std::string log = ReadText(run_dir + ".log");
+  EXPECT_TRUE(absl::StrContains(log, absl::StrCat("train.lock is locked by process ", first))) << log;
+}
+
+}  // namespace
+}  // namespace forge
