@@ -85,5 +85,53 @@ TEST(ConfigTest, MalformedOverridesAreRefused) {
               absl::IsNotFound(LoadConfig("/no/such/recipe.txtpb", {}).status()));
 }
 
+TrainConfig Resolved(std::vector<std::string> overrides) {
+  std::vector<std::string> all = {"data.batch_size=8", "epochs=10", "optimizer.sgd.momentum=0.9",
+                                  "schedule.constant={}"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  absl::StatusOr<TrainConfig> config = LoadConfig("", all);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return *config;
+}
+
+TEST(ConfigTest, CheckpointDefaultsAndLimits) {
+  EXPECT_EQ(Resolved({}).checkpoint().every_minutes(), 2.0);
+  EXPECT_EQ(Resolved({"checkpoint.every_minutes=-1"}).checkpoint().every_minutes(), -1.0);
+  for (const char* bad : {"checkpoint.keep=-1", "checkpoint.every_epochs=-2", "checkpoint.every_steps=-3"}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(LoadConfig("", {"data.batch_size=8", "epochs=1", "optimizer.sgd.momentum=0.9",
+                                                        "schedule.constant={}", bad})
+                                            .status()))
+        << bad;
+  }
+}
+
+TEST(ConfigTest, SameRunIgnoresRunSettingsOnly) {
+  const TrainConfig saved = Resolved({});
+  EXPECT_TRUE(CheckSameRun(saved, Resolved({})).ok());
+  const TrainConfig settings =
+      Resolved({"data.loader_threads=3", "data.prefetch_batches=9", "checkpoint.every_steps=5", "log_every_steps=2"});
+  EXPECT_TRUE(CheckSameRun(saved, settings).ok());
+  const TrainConfig continued = ContinueRunWith(saved, settings);
+  EXPECT_EQ(continued.data().loader_threads(), 3);
+  EXPECT_EQ(continued.checkpoint().every_steps(), 5);
+  EXPECT_EQ(continued.data().batch_size(), 8);
+
+  absl::Status status = CheckSameRun(saved, Resolved({"optimizer.weight_decay=0.001"}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(status));
+  EXPECT_NE(status.message().find("weight_decay"), std::string::npos) << status;
+
+  // A run extended from 10 to 12 epochs is still the run the 10-epoch command started.
+  TrainConfig extended = saved;
+  extended.set_epochs(12);
+  ScheduleChange* change = extended.add_schedule_changes();
+  change->set_at_step(50);
+  change->set_epochs_before(10);
+  change->set_epochs_after(12);
+  EXPECT_TRUE(CheckSameRun(extended, Resolved({})).ok());
+  status = CheckSameRun(extended, Resolved({"epochs=12"}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << "epochs change only by --extend_epochs";
+  EXPECT_NE(status.message().find("--extend_epochs"), std::string::npos) << status;
+}
+
 }  // namespace
 }  // namespace forge

@@ -33,6 +33,7 @@
 #include "lib/train/checkpoint.h"
 #include "proto/stats.pb.h"
 #include "proto/tensorboard.pb.h"
+#include "proto/train_config.pb.h"
 #include "proto/train_log.pb.h"
 #include "testdata/tiny_imagenet.h"
 
@@ -92,7 +93,7 @@ std::string RunDir(const std::string& name) {
 }
 
 // Starts train on `run_dir`, its output appended to run_dir + ".log".
-pid_t StartTrain(const std::string& run_dir) {
+pid_t StartTrain(const std::string& run_dir, const std::vector<std::string>& extra_flags = {}) {
   std::vector<std::string> args = {BinaryPath(),
                                    "--config=" + Inputs() + "/recipe.txtpb",
                                    "--train=" + Inputs() + "/data/train",
@@ -101,6 +102,7 @@ pid_t StartTrain(const std::string& run_dir) {
                                    "--run_dir=" + run_dir,
                                    "--device=cpu",
                                    "--threads=2"};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -322,6 +324,23 @@ TEST(TrainMainTest, ASecondProcessOnTheSameRunDirIsRefused) {
   Wait(first);
   const std::string log = ReadText(run_dir + ".log");
   EXPECT_TRUE(absl::StrContains(log, absl::StrCat("train.lock is locked by process ", first))) << log;
+}
+
+TEST(TrainMainTest, LrFromTakesTheCurvesSuggestionAsThePeakLr) {
+  const std::string curve = Inputs() + "/lr_curve.txtpb";
+  std::ofstream(curve) << "suggested_lr: 0.0123\nmin_loss_lr_div10: 0.002\n";
+  const std::string run_dir = RunDir("lr_from");
+  const pid_t pid = StartTrain(run_dir, {"--lr_from=" + curve, "--epochs=1"});
+  ASSERT_EQ(Wait(pid), 0) << ReadText(run_dir + ".log");
+  TrainConfig config;
+  ASSERT_TRUE(ReadProtoFile(run_dir + "/config.txtpb", &config).ok());
+  EXPECT_EQ(config.schedule().peak_lr(), 0.0123);
+
+  std::ofstream(curve) << "min_loss_lr: 0.1\n";  // no suggestion
+  const std::string refused = RunDir("lr_from_refused");
+  EXPECT_EQ(Wait(StartTrain(refused, {"--lr_from=" + curve})), 2);
+  EXPECT_TRUE(absl::StrContains(ReadText(refused + ".log"), "holds no suggested LR")) << ReadText(refused + ".log");
+  EXPECT_EQ(Wait(StartTrain(refused, {"--lr_from=" + curve, "--lr=0.1"})), 2) << "--lr and --lr_from conflict";
 }
 
 }  // namespace
