@@ -14,28 +14,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <random>
-#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
-#include "lib/model/resnet.h"
-#include "lib/records/record_reader.h"
-#include "lib/train/checkpoint.h"
-#include "proto/stats.pb.h"
-#include "proto/tensorboard.pb.h"
 #include "proto/train_config.pb.h"
-#include "proto/train_log.pb.h"
-#include "testdata/tiny_imagenet.h"
+#include "testdata/tiny_training_inputs.h"
+#include "tools/train/run_testing.h"
 
 extern char** environ;
 
@@ -64,22 +56,11 @@ std::string BinaryPath() {
   return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/tools/train/train");
 }
 
-// 10 classes x 4 images (10 steps per epoch), the recipe and statistics.
+// The tiny training inputs (10 steps per epoch at batch 4) and the recipe.
 const std::string& Inputs() {
   static const std::string* root = [] {
     auto* path = new std::string(::testing::TempDir() + "/train_main_test");
-    fs::remove_all(*path);
-    testdata::TinyImageNetOptions options;
-    options.train_per_class = 4;
-    options.val_per_class = 0;
-    options.min_side = 40;
-    options.max_side = 56;
-    options.pathological = false;
-    EXPECT_TRUE(testdata::WriteTinyImageNet(*path + "/data", options).ok());
-    ChannelStats stats;
-    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
-    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
-    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
+    EXPECT_TRUE(testdata::WriteTinyTrainingInputs(*path).ok());
     std::ofstream(*path + "/recipe.txtpb") << kRecipe;
     return path;
   }();
@@ -192,58 +173,6 @@ std::vector<int> TrainInterrupted(const std::string& run_dir, int interruptions,
   return codes;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& run_dir) {
-  absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", 10);
-  EXPECT_TRUE(options.ok());
-  ResNet model(*options);
-  const std::string path = run_dir + "/checkpoints/last.ckpt";
-  EXPECT_TRUE(LoadCheckpoint(path, nullptr, *model, nullptr).ok()) << path;
-  std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
-  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
-  return weights;
-}
-
-// The same final weights, the same per-step losses, each step and epoch logged once, and each
-// TensorBoard (tag, step) once.
-void ExpectSameRun(const std::string& reference, const std::string& run_dir) {
-  const auto a = Weights(reference), b = Weights(run_dir);
-  ASSERT_EQ(a.size(), b.size());
-  int different = 0;
-  for (size_t i = 0; i < a.size(); ++i) different += !torch::equal(a[i].second, b[i].second);
-  EXPECT_EQ(different, 0) << "tensors differ from the uninterrupted run; see " << run_dir << ".log";
-
-  TrainLog log_a, log_b;
-  ASSERT_TRUE(ReadProtoFile(reference + "/train_log.pb", &log_a).ok());
-  ASSERT_TRUE(ReadProtoFile(run_dir + "/train_log.pb", &log_b).ok());
-  ASSERT_EQ(log_a.steps_size(), log_b.steps_size());
-  for (int i = 0; i < log_a.steps_size(); ++i) {
-    EXPECT_EQ(log_b.steps(i).step(), i);
-    EXPECT_EQ(log_a.steps(i).loss(), log_b.steps(i).loss()) << "step " << i;
-    EXPECT_EQ(log_a.steps(i).lr(), log_b.steps(i).lr()) << "step " << i;
-  }
-  ASSERT_EQ(log_a.epochs_size(), log_b.epochs_size());
-  for (int i = 0; i < log_a.epochs_size(); ++i) {
-    EXPECT_EQ(log_a.epochs(i).epoch(), log_b.epochs(i).epoch());
-    EXPECT_EQ(log_a.epochs(i).loss(), log_b.epochs(i).loss()) << i;
-    EXPECT_EQ(log_a.epochs(i).top1(), log_b.epochs(i).top1()) << i;
-  }
-
-  std::map<std::pair<std::string, int64_t>, int> seen;
-  for (const auto& entry : fs::directory_iterator(run_dir + "/tensorboard")) {
-    RecordReader reader(entry.path().string());
-    std::string payload;
-    while (reader.ReadRecord(&payload)) {
-      Event event;
-      ASSERT_TRUE(event.ParseFromString(payload));
-      for (const Summary::Value& value : event.summary().value()) ++seen[{value.tag(), event.step()}];
-    }
-    EXPECT_TRUE(reader.status().ok()) << reader.status();
-  }
-  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << " at step " << key.second;
-  EXPECT_EQ(seen.count({"train/lr", log_a.steps_size() - 1}), 1u);
-}
-
 // Where each attempt resumed, for the test log.
 void PrintResumePoints(const std::string& run_dir) {
   std::istringstream log(ReadText(run_dir + ".log"));
@@ -268,7 +197,7 @@ TEST(TrainMainTest, KilledAtRandomPointsAndRerunEndsBitForBitAsAnUninterruptedRu
     const std::vector<int> codes = TrainInterrupted(run_dir, 3, SIGKILL);
     ASSERT_EQ(codes.back(), 0) << ReadText(run_dir + ".log");
     PrintResumePoints(run_dir);
-    ExpectSameRun(Reference(), run_dir);
+    train_testing::ExpectSameRun(Reference(), run_dir);
   }
 }
 
@@ -282,7 +211,7 @@ TEST(TrainMainTest, StopSignalsSaveAndExit75ThenTheRunContinuesExactly) {
     EXPECT_TRUE(absl::StrContains(log, "SIGTERM received")) << log;
     EXPECT_TRUE(absl::StrContains(log, "Run the same command again to continue")) << log;
   }
-  ExpectSameRun(Reference(), run_dir);
+  train_testing::ExpectSameRun(Reference(), run_dir);
 
   for (int signal_number : {SIGINT, SIGUSR1}) {
     const std::string dir = RunDir(absl::StrCat("stopped_", signal_number));
@@ -309,7 +238,7 @@ TEST(TrainMainTest, ASecondSignalExitsAtOnceAndTheRunStillContinuesExactly) {
   kill(pid, SIGTERM);
   EXPECT_EQ(Wait(pid), 128 + SIGTERM) << ReadText(run_dir + ".log");
   EXPECT_EQ(Wait(StartTrain(run_dir)), 0) << ReadText(run_dir + ".log");
-  ExpectSameRun(Reference(), run_dir);
+  train_testing::ExpectSameRun(Reference(), run_dir);
 }
 
 TEST(TrainMainTest, ASecondProcessOnTheSameRunDirIsRefused) {

@@ -12,39 +12,26 @@
 #include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/stop_signals.h"
-#include "proto/stats.pb.h"
 #include "proto/train_log.pb.h"
-#include "testdata/tiny_imagenet.h"
-#include "lib/model/resnet.h"
+#include "testdata/tiny_training_inputs.h"
 #include "lib/train/checkpoint.h"
-#include "lib/train/optimizer.h"
 #include "proto/checkpoint.pb.h"
 #include "tools/train/config.h"
+#include "tools/train/run_testing.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
 
-// 10 classes x 4 images of 40-56 px, no pathological files; train/ doubles as validation.
-const std::string& Data() {
-  static const std::string* root = [] {
-    auto* path = new std::string(::testing::TempDir() + "/trainer_test_data");
-    fs::remove_all(*path);
-    testdata::TinyImageNetOptions options;
-    options.train_per_class = 4;
-    options.val_per_class = 0;
-    options.min_side = 40;
-    options.max_side = 56;
-    options.pathological = false;
-    EXPECT_TRUE(testdata::WriteTinyImageNet(*path, options).ok());
-    ChannelStats stats;
-    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
-    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
-    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
-    return path;
+const testdata::TinyTrainingInputs& Inputs() {
+  static const testdata::TinyTrainingInputs* inputs = [] {
+    absl::StatusOr<testdata::TinyTrainingInputs> written =
+        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/trainer_test_data");
+    EXPECT_TRUE(written.ok()) << written.status();
+    return new testdata::TinyTrainingInputs(*written);
   }();
-  return *root;
+  return *inputs;
 }
 
 TrainOptions Options(const std::string& run, const std::vector<std::string>& overrides) {
@@ -57,9 +44,9 @@ TrainOptions Options(const std::string& run, const std::vector<std::string>& ove
   EXPECT_TRUE(config.ok()) << config.status();
   TrainOptions options;
   options.config = *config;
-  options.train_data = Data() + "/train";
-  options.val_data = Data() + "/train";
-  options.stats = Data() + "/stats.txtpb";
+  options.train_data = Inputs().train;
+  options.val_data = Inputs().train;
+  options.stats = Inputs().stats;
   options.run_dir = ::testing::TempDir() + "/trainer_test_" + run;
   options.device = "cpu";
   fs::remove_all(options.run_dir);
@@ -86,34 +73,7 @@ TEST(TrainerTest, Bf16OnTheCpuTrainsWithFiniteLoss) {
   }
 }
 
-// The model weights and buffers of a run's checkpoint.
-std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& checkpoint) {
-  absl::StatusOr<ResNetOptions> model_options = ResNetOptionsFromName("resnet18", 10);
-  EXPECT_TRUE(model_options.ok());
-  ResNet model(*model_options);
-  EXPECT_TRUE(LoadCheckpoint(checkpoint, nullptr, *model, nullptr).ok()) << checkpoint;
-  std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
-  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
-  return weights;
-}
-
-void ExpectBitwiseEqualWeights(const std::string& a, const std::string& b) {
-  const auto weights_a = Weights(a), weights_b = Weights(b);
-  ASSERT_EQ(weights_a.size(), weights_b.size());
-  for (size_t i = 0; i < weights_a.size(); ++i) {
-    EXPECT_TRUE(torch::equal(weights_a[i].second, weights_b[i].second)) << weights_a[i].first;
-  }
-}
-
-void ExpectStepsLoggedOnce(const TrainLog& log) {
-  for (int i = 1; i < log.steps_size(); ++i) {
-    EXPECT_EQ(log.steps(i).step(), log.steps(i - 1).step() + 1) << "steps must not repeat";
-  }
-  for (int i = 1; i < log.epochs_size(); ++i) {
-    EXPECT_GE(log.epochs(i).epoch(), log.epochs(i - 1).epoch()) << "epochs must not repeat";
-  }
-}
+using train_testing::ExpectEachStepLoggedOnce;
 
 TEST(TrainerTest, RerunningAFinishedRunDoesNothingAndExtendingItContinues) {
   TrainOptions options = Options("extend", {});
@@ -131,7 +91,7 @@ TEST(TrainerTest, RerunningAFinishedRunDoesNothingAndExtendingItContinues) {
   EXPECT_EQ(log.epochs(3).phase(), "val");
   EXPECT_EQ(log.epochs(3).step(), 10);
   EXPECT_EQ(log.steps_size(), 10);
-  ExpectStepsLoggedOnce(log);
+  ExpectEachStepLoggedOnce(log);
   TrainConfig saved;
   ASSERT_TRUE(ReadProtoFile(options.run_dir + "/config.txtpb", &saved).ok());
   EXPECT_EQ(saved.epochs(), 2);
@@ -188,16 +148,7 @@ TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
   stopped.resume = true;
   status = RunTraining(stopped);
   ASSERT_TRUE(status.ok()) << status;
-  ExpectBitwiseEqualWeights(straight.run_dir + "/checkpoints/last.ckpt", stopped.run_dir + "/checkpoints/last.ckpt");
-  const TrainLog a = ReadLog(straight.run_dir), b = ReadLog(stopped.run_dir);
-  ExpectStepsLoggedOnce(b);
-  ASSERT_EQ(a.steps_size(), b.steps_size());
-  ASSERT_EQ(a.epochs_size(), b.epochs_size());
-  for (int i = 0; i < a.epochs_size(); ++i) {
-    EXPECT_EQ(a.epochs(i).loss(), b.epochs(i).loss()) << i;
-    EXPECT_EQ(a.epochs(i).top1(), b.epochs(i).top1()) << i;
-    EXPECT_EQ(a.epochs(i).images(), b.epochs(i).images()) << i;
-  }
+  train_testing::ExpectSameRun(straight.run_dir, stopped.run_dir);
 }
 
 TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
@@ -219,7 +170,7 @@ TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
   absl::Status status = RunTraining(options);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 6);
-  ExpectStepsLoggedOnce(ReadLog(options.run_dir));
+  ExpectEachStepLoggedOnce(ReadLog(options.run_dir));
 
   for (const auto& entry : fs::directory_iterator(checkpoints)) {
     std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << "garbage";
@@ -263,7 +214,7 @@ TEST(TrainerTest, RefusesBadSetups) {
   TrainOptions fp16 = Options("fp16", {"precision=\"fp16\""});
   EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(fp16))) << "fp16 needs CUDA";
   TrainOptions no_stats = Options("no_stats", {});
-  no_stats.stats = Data() + "/absent.txtpb";
+  no_stats.stats = fs::path(Inputs().stats).parent_path().string() + "/absent.txtpb";
   EXPECT_TRUE(absl::IsNotFound(RunTraining(no_stats)));
   TrainOptions big_batch = Options("big_batch", {"data.batch_size=64"});
   absl::Status status = RunTraining(big_batch);

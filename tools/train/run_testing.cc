@@ -1,0 +1,85 @@
+#include "tools/train/run_testing.h"
+
+#include <filesystem>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "lib/io/proto_file.h"
+#include "lib/model/resnet.h"
+#include "lib/records/record_reader.h"
+#include "lib/train/checkpoint.h"
+#include "proto/tensorboard.pb.h"
+#include "proto/train_log.pb.h"
+
+namespace forge::train_testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& run_dir) {
+  absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", 10);
+  EXPECT_TRUE(options.ok());
+  ResNet model(*options);
+  const std::string path = run_dir + "/checkpoints/last.ckpt";
+  EXPECT_TRUE(LoadCheckpoint(path, nullptr, *model, nullptr).ok()) << path;
+  std::vector<std::pair<std::string, torch::Tensor>> weights;
+  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
+  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
+  return weights;
+}
+
+}  // namespace
+
+void ExpectEachStepLoggedOnce(const TrainLog& log) {
+  for (int i = 1; i < log.steps_size(); ++i) {
+    EXPECT_EQ(log.steps(i).step(), log.steps(i - 1).step() + 1) << "steps must not repeat";
+  }
+  for (int i = 1; i < log.epochs_size(); ++i) {
+    EXPECT_GE(log.epochs(i).epoch(), log.epochs(i - 1).epoch()) << "epochs must not repeat";
+  }
+}
+
+void ExpectSameRun(const std::string& reference, const std::string& run_dir) {
+  const auto a = Weights(reference), b = Weights(run_dir);
+  ASSERT_EQ(a.size(), b.size());
+  int different = 0;
+  for (size_t i = 0; i < a.size(); ++i) different += !torch::equal(a[i].second, b[i].second);
+  EXPECT_EQ(different, 0) << "tensors of " << run_dir << " differ from " << reference;
+
+  TrainLog log_a, log_b;
+  ASSERT_TRUE(ReadProtoFile(reference + "/train_log.pb", &log_a).ok());
+  ASSERT_TRUE(ReadProtoFile(run_dir + "/train_log.pb", &log_b).ok());
+  ExpectEachStepLoggedOnce(log_b);
+  ASSERT_EQ(log_a.steps_size(), log_b.steps_size());
+  for (int i = 0; i < log_a.steps_size(); ++i) {
+    EXPECT_EQ(log_b.steps(i).step(), i);
+    EXPECT_EQ(log_a.steps(i).loss(), log_b.steps(i).loss()) << "step " << i;
+    EXPECT_EQ(log_a.steps(i).lr(), log_b.steps(i).lr()) << "step " << i;
+  }
+  ASSERT_EQ(log_a.epochs_size(), log_b.epochs_size());
+  for (int i = 0; i < log_a.epochs_size(); ++i) {
+    EXPECT_EQ(log_a.epochs(i).epoch(), log_b.epochs(i).epoch());
+    EXPECT_EQ(log_a.epochs(i).loss(), log_b.epochs(i).loss()) << i;
+    EXPECT_EQ(log_a.epochs(i).top1(), log_b.epochs(i).top1()) << i;
+  }
+
+  std::map<std::pair<std::string, int64_t>, int> seen;
+  for (const auto& entry : fs::directory_iterator(run_dir + "/tensorboard")) {
+    RecordReader reader(entry.path().string());
+    std::string payload;
+    while (reader.ReadRecord(&payload)) {
+      Event event;
+      ASSERT_TRUE(event.ParseFromString(payload));
+      for (const Summary::Value& value : event.summary().value()) ++seen[{value.tag(), event.step()}];
+    }
+    EXPECT_TRUE(reader.status().ok()) << reader.status();
+  }
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << " at step " << key.second;
+  EXPECT_EQ(seen.count({"train/lr", log_a.steps_size() - 1}), 1u);
+}
+
+}  // namespace forge::train_testing
