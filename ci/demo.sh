@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (ci/setup.sh), then runs the pipeline on the embedded tiny ImageNet:
 # generate the dataset, valprep (flat val/ -> val/<wnid>/), shard (train/ and val/ into record
-# shards), compute_stats (mean/std of the train shards), train (ResNet-18, tiny CPU recipe), eval
-# and report. A few minutes on two cores.
+# shards), compute_stats (mean/std of the train shards), lr_find (LR range test with the recipe),
+# train (ResNet-18, tiny CPU recipe), eval and report. A few minutes on two cores.
 # Usage: ci/demo.sh [OUT_DIR]   (default: ./demo-run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ OUT=$(realpath -m "${1:-demo-run}")
 
 ci/setup.sh
 bazel build //testdata:make_tiny_imagenet //tools/valprep //tools/shard //tools/compute_stats \
-  //tools/train //tools/eval //tools/report
+  //tools/lr_find //tools/train //tools/eval //tools/report
 BIN=$(bazel info bazel-bin 2>/dev/null)
 
 echo "== dataset: $OUT/data"
@@ -37,6 +37,10 @@ echo "== compute_stats: mean and std of the train shards, seen at the recipe's 6
 "$BIN/tools/compute_stats/compute_stats" --data="$OUT/shards/train.manifest.txtpb" --out="$OUT/stats.txtpb" \
   --resize_shorter=73 --center_crop=64
 
+echo "== lr_find: LR range test of the same recipe, 1e-4 to 1 in 60 steps"
+"$BIN/tools/lr_find/lr_find" --config=tools/train/recipes/tiny_cpu.txtpb --train="$OUT/shards/train.manifest.txtpb" \
+  --stats="$OUT/stats.txtpb" --start_lr=1e-4 --end_lr=1 --num_iter=60 --device=cpu --out="$OUT/lr_curve.pb"
+
 echo "== train: ResNet-18 from scratch, tools/train/recipes/tiny_cpu.txtpb"
 rm -rf "$OUT/run"
 "$BIN/tools/train/train" --config=tools/train/recipes/tiny_cpu.txtpb --train="$OUT/shards/train.manifest.txtpb" \
@@ -47,7 +51,7 @@ echo "== eval: the best checkpoint on val"
   --resize_shorter=73 --center_crop=64 --device=cpu --out="$OUT/run/eval.pb"
 
 echo "== report: CSV, Markdown, curves, classification report"
-"$BIN/tools/report/report" --run_dir="$OUT/run" --eval="$OUT/run/eval.pb" \
+"$BIN/tools/report/report" --run_dir="$OUT/run" --eval="$OUT/run/eval.pb" --lr_curve="$OUT/lr_curve.pb" \
   --synset_mapping="$OUT/data/LOC_synset_mapping.txt"
 sed -n '1,3p' "$OUT/run/report/logs.md"
 

@@ -1,0 +1,133 @@
+// Runs the lr_find binary itself: required flags, errors naming the flag or file, exit codes, the
+// summary line and the written curve.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "lib/io/proto_file.h"
+#include "proto/lr_curve.pb.h"
+#include "proto/stats.pb.h"
+#include "testdata/tiny_imagenet.h"
+
+namespace forge {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+std::string Runfile(const std::string& relative) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  EXPECT_NE(srcdir, nullptr) << "run under bazel test";
+  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/", relative);
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// 10 classes x 2 images, and statistics for them.
+const std::string& Data() {
+  static const std::string* root = [] {
+    auto* path = new std::string(::testing::TempDir() + "/lr_find_main_test_data");
+    fs::remove_all(*path);
+    testdata::TinyImageNetOptions options;
+    options.train_per_class = 2;
+    options.val_per_class = 0;
+    options.min_side = 40;
+    options.max_side = 48;
+    options.pathological = false;
+    EXPECT_TRUE(testdata::WriteTinyImageNet(*path, options).ok());
+    ChannelStats stats;
+    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
+    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
+    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
+    return path;
+  }();
+  return *root;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+Result LrFind(const std::string& flags) {
+  const std::string out = ::testing::TempDir() + "/lr_find_stdout", err = ::testing::TempDir() + "/lr_find_stderr";
+  const std::string command =
+      absl::StrCat("'", Runfile("tools/lr_find/lr_find"), "' --device=cpu ", flags, " >'", out, "' 2>'", err, "'");
+  const int status = std::system(command.c_str());
+  Result result;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadBytes(out);
+  result.err = ReadBytes(err);
+  return result;
+}
+
+std::string DataFlags() {
+  return absl::StrCat("--set='model.name=\"resnet18\";data.batch_size=4;data.image_size=32;optimizer.sgd={};"
+                      "deterministic=true' ",
+                      "--train=", Data(), "/train --stats=", Data(), "/stats.txtpb");
+}
+
+TEST(MainTest, WritesTheCurveAndASummaryLine) {
+  const std::string out = ::testing::TempDir() + "/curve.txtpb";
+  Result result = LrFind(absl::StrCat(DataFlags(), " --start_lr=1e-4 --end_lr=1e-2 --num_iter=12 --out=", out));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, MatchesRegex("lr_find: suggested_lr=[0-9.e+-]+ suggestion=[a-z_]+ min_loss_lr=[0-9.e+-]+ "
+                                       "min_loss_lr_div10=[0-9.e+-]+ points=12 diverged=false out=.*curve.txtpb\n"));
+  LrCurve curve;
+  ASSERT_TRUE(ReadProtoFile(out, &curve).ok());
+  EXPECT_EQ(curve.points_size(), 12);
+  EXPECT_EQ(curve.settings().num_iter(), 12);
+  EXPECT_EQ(curve.settings().batch_size(), 4);
+  EXPECT_NE(curve.suggestion_status(), LrCurve::SUGGESTION_STATUS_UNSPECIFIED);
+}
+
+TEST(MainTest, BadUsageExitsWithTwoAndNamesTheProblem) {
+  Result result = LrFind(DataFlags());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--out is required"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --out=", ::testing::TempDir(), "/curve.csv"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("curve.csv"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --out=", ::testing::TempDir(), "/no_such_dir/curve.pb"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("no directory"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --mode=cosine --out=", ::testing::TempDir(), "/c.pb"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--mode"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --num_iter=1 --out=", ::testing::TempDir(), "/c.pb"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--num_iter"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --stats=", Data(), "/absent_stats.txtpb --out=", ::testing::TempDir(),
+                               "/c.pb"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("absent_stats.txtpb"));
+
+  result = LrFind(absl::StrCat(DataFlags(), " --set='data.batch_size=-1' --out=", ::testing::TempDir(), "/c.pb"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("data.batch_size"));
+  EXPECT_FALSE(fs::exists(::testing::TempDir() + "/c.pb")) << "nothing written on failure";
+}
+
+}  // namespace
+}  // namespace forge
