@@ -3,39 +3,26 @@
 #include "tools/lr_find/lr_find.h"
 
 #include <cmath>
-#include <filesystem>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "lib/io/proto_file.h"
-#include "proto/stats.pb.h"
-#include "testdata/tiny_imagenet.h"
+#include "testdata/tiny_training_inputs.h"
 #include "tools/lr_find/curve.h"
 
 namespace forge {
 namespace {
 
-namespace fs = std::filesystem;
-
-// 10 classes x 4 images of 40-56 px, no pathological files.
-const std::string& Data() {
-  static const std::string* root = [] {
-    auto* path = new std::string(::testing::TempDir() + "/lr_find_test_data");
-    fs::remove_all(*path);
-    testdata::TinyImageNetOptions options;
-    options.train_per_class = 4;
-    options.val_per_class = 0;
-    options.min_side = 40;
-    options.max_side = 56;
-    options.pathological = false;
-    EXPECT_TRUE(testdata::WriteTinyImageNet(*path, options).ok());
-    ChannelStats stats;
-    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
-    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
-    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
-    return path;
+// The shared tiny training inputs (testdata/tiny_training_inputs.h), written once.
+const testdata::TinyTrainingInputs& Inputs() {
+  static const testdata::TinyTrainingInputs* inputs = [] {
+    absl::StatusOr<testdata::TinyTrainingInputs> written =
+        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/lr_find_test_inputs");
+    EXPECT_TRUE(written.ok()) << written.status();
+    return new testdata::TinyTrainingInputs(written.ok() ? *written : testdata::TinyTrainingInputs{});
   }();
-  return *root;
+  return *inputs;
 }
 
 // ResNet-18 at 32 px, batch 8 (5 steps per epoch), SGD with momentum, deterministic.
@@ -48,8 +35,8 @@ LrFindOptions Options(double start_lr, double end_lr, int num_iter, const std::v
   EXPECT_TRUE(config.ok()) << config.status();
   LrFindOptions options;
   options.config = *config;
-  options.train_data = Data() + "/train";
-  options.stats = Data() + "/stats.txtpb";
+  options.train_data = Inputs().train;
+  options.stats = Inputs().stats;
   options.device = "cpu";
   options.settings.set_start_lr(start_lr);
   options.settings.set_end_lr(end_lr);
@@ -143,19 +130,19 @@ TEST(LoadLrFindConfigTest, EpochsAndScheduleMayBeLeftOut) {
   config = LoadLrFindConfig("", {"optimizer.sgd={}"});
   EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
   EXPECT_NE(config.status().message().find("data.batch_size"), std::string::npos) << config.status();
-  config = LoadLrFindConfig(Data() + "/absent_recipe.txtpb", {});
+  config = LoadLrFindConfig(::testing::TempDir() + "/absent_recipe.txtpb", {});
   EXPECT_TRUE(absl::IsNotFound(config.status())) << config.status();
 }
 
 TEST(LrFindTest, RefusesBadInput) {
   LrFindOptions no_stats = Options(1e-4, 1, 10);
-  no_stats.stats = Data() + "/absent.txtpb";
+  no_stats.stats = ::testing::TempDir() + "/absent.txtpb";
   absl::Status status = RunLrFind(no_stats).status();
   EXPECT_TRUE(absl::IsNotFound(status)) << status;
   EXPECT_NE(status.message().find("absent.txtpb"), std::string::npos) << status;
 
   LrFindOptions no_data = Options(1e-4, 1, 10);
-  no_data.train_data = Data() + "/absent_dir";
+  no_data.train_data = ::testing::TempDir() + "/absent_dir";
   status = RunLrFind(no_data).status();
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("absent_dir"), std::string::npos) << status;

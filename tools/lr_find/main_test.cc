@@ -14,8 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
 #include "proto/lr_curve.pb.h"
-#include "proto/stats.pb.h"
-#include "testdata/tiny_imagenet.h"
+#include "testdata/tiny_training_inputs.h"
 
 namespace forge {
 namespace {
@@ -38,25 +37,15 @@ std::string ReadBytes(const std::string& path) {
   return bytes.str();
 }
 
-// 10 classes x 2 images, and statistics for them.
-const std::string& Data() {
-  static const std::string* root = [] {
-    auto* path = new std::string(::testing::TempDir() + "/lr_find_main_test_data");
-    fs::remove_all(*path);
-    testdata::TinyImageNetOptions options;
-    options.train_per_class = 2;
-    options.val_per_class = 0;
-    options.min_side = 40;
-    options.max_side = 48;
-    options.pathological = false;
-    EXPECT_TRUE(testdata::WriteTinyImageNet(*path, options).ok());
-    ChannelStats stats;
-    for (double m : {0.45, 0.45, 0.45}) stats.add_mean(m);
-    for (double s : {0.25, 0.25, 0.25}) stats.add_std(s);
-    EXPECT_TRUE(WriteProtoFile(*path + "/stats.txtpb", stats).ok());
-    return path;
+// The shared tiny training inputs (testdata/tiny_training_inputs.h), written once.
+const testdata::TinyTrainingInputs& Inputs() {
+  static const testdata::TinyTrainingInputs* inputs = [] {
+    absl::StatusOr<testdata::TinyTrainingInputs> written =
+        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/lr_find_main_test_inputs");
+    EXPECT_TRUE(written.ok()) << written.status();
+    return new testdata::TinyTrainingInputs(written.ok() ? *written : testdata::TinyTrainingInputs{});
   }();
-  return *root;
+  return *inputs;
 }
 
 struct Result {
@@ -80,7 +69,7 @@ Result LrFind(const std::string& flags) {
 std::string DataFlags() {
   return absl::StrCat("--set='model.name=\"resnet18\";data.batch_size=4;data.image_size=32;optimizer.sgd={};"
                       "deterministic=true' ",
-                      "--train=", Data(), "/train --stats=", Data(), "/stats.txtpb");
+                      "--train=", Inputs().train, " --stats=", Inputs().stats);
 }
 
 TEST(MainTest, WritesTheCurveAndASummaryLine) {
@@ -118,7 +107,7 @@ TEST(MainTest, BadUsageExitsWithTwoAndNamesTheProblem) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--num_iter"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --stats=", Data(), "/absent_stats.txtpb --out=", ::testing::TempDir(),
+  result = LrFind(absl::StrCat(DataFlags(), " --stats=", ::testing::TempDir(), "/absent_stats.txtpb --out=", ::testing::TempDir(),
                                "/c.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("absent_stats.txtpb"));
