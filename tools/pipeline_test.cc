@@ -79,8 +79,14 @@ TEST(PipelineTest, TinyImageNetEndToEnd) {
   EXPECT_EQ(last_val.phase(), "val");
   EXPECT_GT(last_val.top1(), 35.0) << "chance is 10%";
   EXPECT_LT(log.epochs(14).loss(), log.epochs(0).loss()) << "training loss must fall";
-  // A second run into the same directory without --resume is refused.
-  EXPECT_TRUE(absl::IsFailedPrecondition(RunTraining(train)));
+  // The same command again finds the run finished and changes nothing; another config is refused.
+  EXPECT_TRUE(RunTraining(train).ok());
+  TrainLog again;
+  ASSERT_TRUE(ReadProtoFile(train.run_dir + "/train_log.pb", &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), log.SerializeAsString());
+  TrainOptions other = train;
+  other.config->set_label_smoothing(0.2);
+  EXPECT_TRUE(absl::IsFailedPrecondition(RunTraining(other)));
 
   EvalToolOptions eval;
   eval.checkpoint = train.run_dir + "/checkpoints/best.ckpt";

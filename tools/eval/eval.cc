@@ -14,6 +14,7 @@
 #include "lib/io/proto_file.h"
 #include "lib/model/resnet.h"
 #include "lib/train/checkpoint.h"
+#include "lib/train/device.h"
 #include "lib/train/metrics.h"
 #include "lib/util/progress.h"
 #include "proto/checkpoint.pb.h"
@@ -77,17 +78,9 @@ absl::StatusOr<EvalResult> RunEval(const EvalToolOptions& options) {
   if (!std::filesystem::exists(options.checkpoint)) {
     return absl::NotFoundError(absl::StrCat("no such checkpoint: ", options.checkpoint));
   }
-  torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  if (!options.device.empty()) {
-    try {
-      device = torch::Device(options.device);
-    } catch (const c10::Error&) {
-      return absl::InvalidArgumentError(absl::StrCat("--device=", options.device, " is not a device"));
-    }
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrCat("--device=", options.device, " but no CUDA device is available"));
-    }
-  }
+  absl::StatusOr<torch::Device> parsed = ParseDevice(options.device);
+  if (!parsed.ok()) return parsed.status();
+  const torch::Device device = *parsed;
 
   absl::StatusOr<std::unique_ptr<ImageDataset>> opened = OpenImageDataset(options.data);
   if (!opened.ok()) return opened.status();

@@ -6,6 +6,7 @@
 
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
+#include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
 #include "tools/eval/eval.h"
 
@@ -23,6 +24,7 @@ DEFINE_int32(threads, 0, "Loader threads; 0: one per core.");
 DEFINE_bool(predictions, false, "Record each image's top-5 in the output.");
 
 int main(int argc, char** argv) {
+  forge::KeepFreedMemory();
   forge::InitTool(
       "Evaluates a model.\n"
       "  eval --checkpoint=runs/r50/checkpoints/best.ckpt --data=shards/val.manifest.txtpb --out=eval.pb",

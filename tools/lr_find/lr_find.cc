@@ -15,6 +15,7 @@
 #include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
 #include "lib/train/autocast.h"
+#include "lib/train/device.h"
 #include "lib/train/grad_scaler.h"
 #include "lib/train/loss.h"
 #include "lib/train/optimizer.h"
@@ -25,19 +26,6 @@
 
 namespace forge {
 namespace {
-
-absl::StatusOr<torch::Device> ChooseDevice(const std::string& name) {
-  if (name.empty()) return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrCat("--device=", name, " but no CUDA device is available"));
-    }
-    return device;
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("--device=", name, " is not a device (cpu, cuda, cuda:N)"));
-  }
-}
 
 absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device device) {
   const TrainConfig& config = options.config;
@@ -162,7 +150,7 @@ absl::StatusOr<TrainConfig> LoadLrFindConfig(const std::string& path, const std:
 }
 
 absl::StatusOr<LrCurve> RunLrFind(const LrFindOptions& options) {
-  absl::StatusOr<torch::Device> device = ChooseDevice(options.device);
+  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
   if (!device.ok()) return device.status();
   if (options.threads > 0) torch::set_num_threads(options.threads);
   try {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
+#include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
 #include "proto/lr_curve.pb.h"
 #include "tools/lr_find/lr_find.h"
@@ -31,6 +32,7 @@ DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
 DEFINE_int32(threads, 0, "CPU threads for LibTorch; 0: its default.");
 
 int main(int argc, char** argv) {
+  forge::KeepFreedMemory();
   forge::InitTool(
       "Runs the LR range test and suggests a peak LR.\n"
       "  lr_find --config=recipe.txtpb --train=shards/train.manifest.txtpb --stats=stats.txtpb "

@@ -13,6 +13,7 @@
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/stop_signals.h"
+#include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
 #include "tools/train/config.h"
 #include "tools/train/trainer.h"
@@ -43,6 +44,7 @@ DEFINE_string(freeze_lr, "",
 DEFINE_string(lr_from, "", "An LR curve written by lr_find: its suggested LR becomes schedule.peak_lr.");
 
 int main(int argc, char** argv) {
+  forge::KeepFreedMemory();
   forge::InitTool(
       "Trains a ResNet, or continues a run.\n"
       "  train --config=recipe.txtpb --train=shards/train.manifest.txtpb "

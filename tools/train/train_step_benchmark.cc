@@ -13,6 +13,7 @@
 #include "lib/train/autocast.h"
 #include "lib/train/loss.h"
 #include "lib/train/optimizer.h"
+#include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
 
 DEFINE_string(model, "resnet50", "Model name.");
@@ -25,6 +26,7 @@ DEFINE_int32(warmup, 2, "Untimed steps first.");
 DEFINE_int32(steps, 5, "Timed steps.");
 
 int main(int argc, char** argv) {
+  forge::KeepFreedMemory();
   forge::InitTool("Times training steps of a ResNet on random inputs.", &argc, &argv);
   if (FLAGS_threads > 0) torch::set_num_threads(FLAGS_threads);
   torch::manual_seed(0);

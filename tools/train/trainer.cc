@@ -28,6 +28,7 @@
 #include "lib/model/resnet.h"
 #include "lib/model/summary.h"
 #include "lib/train/autocast.h"
+#include "lib/train/device.h"
 #include "lib/train/checkpoint.h"
 #include "lib/train/grad_scaler.h"
 #include "lib/train/loss.h"
@@ -74,23 +75,21 @@ double WallTime() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-int64_t PeakHostMemoryBytes() {
+// On CUDA, the most memory tensors of `device` held since the last ResetPeakMemory (what
+// torch.cuda.max_memory_allocated reports); on the CPU, the process's peak resident set.
+int64_t PeakMemoryBytes(const torch::Device& device) {
+  if (device.is_cuda()) {
+    const c10::CachingDeviceAllocator::DeviceStats stats =
+        c10::getDeviceAllocator(c10::kCUDA)->getDeviceStats(std::max<c10::DeviceIndex>(device.index(), 0));
+    return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+  }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;
 }
 
-absl::StatusOr<torch::Device> ChooseDevice(const std::string& name) {
-  if (name.empty()) return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrCat("--device=", name, " but no CUDA device is available"));
-    }
-    return device;
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("--device=", name, " is not a device (cpu, cuda, cuda:N)"));
-  }
+void ResetPeakMemory(const torch::Device& device) {
+  if (device.is_cuda()) c10::getDeviceAllocator(c10::kCUDA)->resetPeakStats(std::max<c10::DeviceIndex>(device.index(), 0));
 }
 
 // Classes of two datasets must be the same WNIDs in the same order, so labels mean the same.
@@ -173,6 +172,7 @@ struct PhaseResult {
   double seconds = 0;
   double wait_seconds = 0;
   int64_t skipped = 0;
+  int64_t peak_memory_bytes = 0;
 };
 
 // The training phase so far, as a mid-epoch checkpoint stores it.
@@ -188,6 +188,7 @@ EpochProgress ToProgress(const PhaseResult& result, int64_t loader_batches, int6
   progress.set_wait_seconds(result.wait_seconds);
   progress.set_skipped(result.skipped);
   progress.set_train_done(train_done);
+  progress.set_peak_memory_bytes(result.peak_memory_bytes);
   return progress;
 }
 
@@ -200,6 +201,7 @@ PhaseResult FromProgress(const EpochProgress& progress) {
   result.seconds = progress.seconds();
   result.wait_seconds = progress.wait_seconds();
   result.skipped = progress.skipped();
+  result.peak_memory_bytes = progress.peak_memory_bytes();
   return result;
 }
 
@@ -536,11 +538,13 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
 
   PhaseResult result = FromProgress(resumed);
+  ResetPeakMemory(device_);
   const auto start = Clock::now();
   const auto update_timing = [&] {
     result.seconds = resumed.seconds() + Seconds(start);
     result.wait_seconds = resumed.wait_seconds() + loader.wait_seconds();
     result.skipped = resumed.skipped() + loader.skipped();
+    result.peak_memory_bytes = std::max(resumed.peak_memory_bytes(), PeakMemoryBytes(device_));
   };
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
                        (micro_batches - resumed.micro_batches()) * micro_batch_);
@@ -611,6 +615,7 @@ absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch, const PhaseResult& trai
   torch::NoGradGuard no_grad;
   Loader loader(*val_data_, EvalLoaderOptions(config_, static_cast<int>(micro_batch_)), /*epoch=*/0);
   PhaseResult result;
+  ResetPeakMemory(device_);
   const auto start = Clock::now();
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val"), val_data_->size());
   Batch batch;
@@ -640,6 +645,7 @@ absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch, const PhaseResult& trai
   result.seconds = Seconds(start);
   result.wait_seconds = loader.wait_seconds();
   result.skipped = loader.skipped();
+  result.peak_memory_bytes = PeakMemoryBytes(device_);
   return result;
 }
 
@@ -655,7 +661,7 @@ EpochMetrics Trainer::Metrics(int epoch, const std::string& phase, const PhaseRe
   metrics.set_seconds(result.seconds);
   metrics.set_images_per_sec(result.seconds > 0 ? result.counts.images / result.seconds : 0);
   metrics.set_data_wait_fraction(result.seconds > 0 ? result.wait_seconds / result.seconds : 0);
-  metrics.set_peak_memory_bytes(PeakHostMemoryBytes());
+  metrics.set_peak_memory_bytes(result.peak_memory_bytes);
   metrics.set_step(state_.step());
   return metrics;
 }
@@ -742,7 +748,7 @@ absl::Status Trainer::Run() {
 }  // namespace
 
 absl::Status RunTraining(const TrainOptions& options) {
-  absl::StatusOr<torch::Device> device = ChooseDevice(options.device);
+  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
   if (!device.ok()) return device.status();
   if (options.threads > 0) torch::set_num_threads(options.threads);
   std::error_code error;
