@@ -41,10 +41,11 @@ echo "== lr_find: LR range test of the same recipe, 1e-4 to 1 in 60 steps"
 "$BIN/tools/lr_find/lr_find" --config=tools/train/recipes/tiny_cpu.txtpb --train="$OUT/shards/train.manifest.txtpb" \
   --stats="$OUT/stats.txtpb" --start_lr=1e-4 --end_lr=1 --num_iter=60 --device=cpu --out="$OUT/lr_curve.pb"
 
-echo "== train: ResNet-18 from scratch, tools/train/recipes/tiny_cpu.txtpb"
+echo "== train: ResNet-18 from scratch, tools/train/recipes/tiny_cpu.txtpb, peak LR from lr_find"
 rm -rf "$OUT/run"
 "$BIN/tools/train/train" --config=tools/train/recipes/tiny_cpu.txtpb --train="$OUT/shards/train.manifest.txtpb" \
-  --val="$OUT/shards/val.manifest.txtpb" --stats="$OUT/stats.txtpb" --run_dir="$OUT/run" --device=cpu
+  --val="$OUT/shards/val.manifest.txtpb" --stats="$OUT/stats.txtpb" --run_dir="$OUT/run" --device=cpu \
+  --lr_from="$OUT/lr_curve.pb"
 
 echo "== eval: the best checkpoint on val"
 "$BIN/tools/eval/eval" --checkpoint="$OUT/run/checkpoints/best.ckpt" --data="$OUT/shards/val.manifest.txtpb" \
