@@ -14,15 +14,14 @@
 #include "lib/io/proto_file.h"
 #include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
-#include "lib/train/autocast.h"
 #include "lib/train/device.h"
 #include "lib/train/grad_scaler.h"
-#include "lib/train/loss.h"
 #include "lib/train/optimizer.h"
 #include "lib/util/progress.h"
 #include "proto/stats.pb.h"
 #include "tools/train/config.h"
 #include "tools/train/input.h"
+#include "tools/train/step.h"
 
 namespace forge {
 namespace {
@@ -41,8 +40,6 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
   if (config.precision() == "fp16" && !device.is_cuda()) {
     return absl::InvalidArgumentError("precision fp16 needs CUDA; use bf16 (or fp32) on the CPU");
   }
-  const bool autocast = config.precision() != "fp32";
-  const at::ScalarType autocast_dtype = config.precision() == "fp16" ? at::kHalf : at::kBFloat16;
 
   ChannelStats stats;
   if (absl::Status status = ReadProtoFile(options.stats, &stats); !status.ok()) return status;
@@ -73,6 +70,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
       MakeOptimizer(config.optimizer(), *model, test.lr());
   if (!optimizer.ok()) return optimizer.status();
   GradScaler scaler(config.precision() == "fp16");
+  TrainStep step(config, model, **optimizer, scaler, device);
   LOG(INFO) << absl::StrFormat("%s on %s: %d classes, %d images, batch %d (%d steps/epoch); LR %g to %g, %s, %d steps",
                                config.model().name(), device.str(), (*data)->classes().size(), (*data)->size(), batch,
                                steps_per_epoch, settings.start_lr(), settings.end_lr(), settings.mode(),
@@ -92,26 +90,12 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     (*optimizer)->zero_grad();  // nothing left over from an epoch that ended mid-accumulation
     while (!test.done() && micro < steps_per_epoch * accumulation && loader.Next(&micro_batch)) {
       if (micro_batch.labels.size(0) == 0) continue;
-      torch::Tensor x = (*normalizer)(micro_batch.images, config.channels_last());
-      torch::Tensor y = micro_batch.labels.to(device);
-      torch::Tensor logits;
-      {
-        AutocastGuard guard(device.type(), autocast_dtype, autocast);
-        logits = model->forward(x);
-      }
-      torch::Tensor loss = CrossEntropy(logits, y, config.label_smoothing());
-      scaler.Scale(loss / static_cast<double>(accumulation)).backward();
-      loss_sum += loss.item<double>();
+      loss_sum += step.Accumulate((*normalizer)(micro_batch.images, config.channels_last()),
+                                  micro_batch.labels.to(device))
+                      .loss;
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();
-      SetLearningRate(**optimizer, lr);
-      if (config.grad_clip_norm() > 0) {
-        scaler.Unscale(**optimizer);
-        torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip_norm());
-      }
-      scaler.Step(**optimizer);
-      scaler.Update();
-      (*optimizer)->zero_grad();
+      step.Apply(lr);
       const double step_loss = loss_sum / static_cast<double>(accumulation);
       loss_sum = 0;
       test.Add(step_loss);

@@ -40,6 +40,7 @@
 #include "lib/util/stop_signals.h"
 #include "tools/train/config.h"
 #include "tools/train/input.h"
+#include "tools/train/step.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
 #include "proto/train_log.pb.h"
@@ -238,6 +239,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<GradScaler> scaler_;
+  std::unique_ptr<TrainStep> step_;
   std::unique_ptr<EventWriter> events_;
   TrainState state_;
   bool resuming_ = false;
@@ -445,6 +447,7 @@ absl::Status Trainer::Setup() {
   if (!optimizer.ok()) return optimizer.status();
   optimizer_ = std::move(*optimizer);
   scaler_ = std::make_unique<GradScaler>(config_.precision() == "fp16");
+  step_ = std::make_unique<TrainStep>(config_, model_, *optimizer_, *scaler_, device_);
 
   if (resuming_) {
     if (absl::Status status = LoadNewestGoodCheckpoint(candidates); !status.ok()) return status;
@@ -555,17 +558,10 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   while (micro < micro_batches && loader.Next(&batch)) {
     loader_batches = batch.index + 1;
     if (batch.labels.size(0) == 0) continue;
-    torch::Tensor x = (*normalizer_)(batch.images, config_.channels_last());
     torch::Tensor y = batch.labels.to(device_);
-    torch::Tensor logits, loss;
-    {
-      AutocastGuard autocast(device_.type(), autocast_dtype_, autocast_);
-      logits = model_->forward(x);
-    }
-    loss = CrossEntropy(logits, y, config_.label_smoothing());
-    scaler_->Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
-    const double loss_value = loss.item<double>();
-    CountBatch(logits.detach(), y, loss_value, &result.counts);
+    const MicroBatchResult micro_result = step_->Accumulate((*normalizer_)(batch.images, config_.channels_last()), y);
+    const double loss_value = micro_result.loss;
+    CountBatch(micro_result.logits, y, loss_value, &result.counts);
     running_loss = running_loss == 0 ? loss_value : 0.9 * running_loss + 0.1 * loss_value;
     ++micro;
     progress.Add(batch.labels.size(0));
@@ -573,14 +569,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     if (micro % config_.grad_accumulation() != 0) continue;
     const int64_t step = state_.step();
     const double lr = schedule_->LrAt(step);
-    SetLearningRate(*optimizer_, lr);
-    if (config_.grad_clip_norm() > 0) {
-      scaler_->Unscale(*optimizer_);
-      torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.grad_clip_norm());
-    }
-    scaler_->Step(*optimizer_);
-    scaler_->Update();
-    optimizer_->zero_grad();
+    step_->Apply(lr);
     state_.set_step(step + 1);
     if (step % config_.log_every_steps() == 0) {
       StepPoint* point = state_.mutable_log()->add_steps();

@@ -1,0 +1,41 @@
+#include "tools/train/step.h"
+
+#include "lib/train/autocast.h"
+#include "lib/train/loss.h"
+#include "lib/train/optimizer.h"
+
+namespace forge {
+
+TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
+                     torch::Device device)
+    : config_(config),
+      model_(model),
+      optimizer_(optimizer),
+      scaler_(scaler),
+      autocast_(config.precision() != "fp32"),
+      autocast_dtype_(config.precision() == "fp16" ? at::kHalf : at::kBFloat16),
+      device_type_(device.type()) {}
+
+MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels) {
+  torch::Tensor logits;
+  {
+    AutocastGuard autocast(device_type_, autocast_dtype_, autocast_);
+    logits = model_->forward(images);
+  }
+  torch::Tensor loss = CrossEntropy(logits, labels, config_.label_smoothing());
+  scaler_.Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
+  return {logits.detach(), loss.item<double>()};
+}
+
+void TrainStep::Apply(double lr) {
+  SetLearningRate(optimizer_, lr);
+  if (config_.grad_clip_norm() > 0) {
+    scaler_.Unscale(optimizer_);
+    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.grad_clip_norm());
+  }
+  scaler_.Step(optimizer_);
+  scaler_.Update();
+  optimizer_.zero_grad();
+}
+
+}  // namespace forge

@@ -1,0 +1,51 @@
+// The arithmetic of a training step, shared by `train` and `lr_find` so that a range test
+// trains exactly as the run will: forward under autocast, label-smoothed cross-entropy, backward
+// of the (loss-scaled) loss divided by grad_accumulation; once a step's micro-batches are in,
+// the LR, optional unscale + gradient clipping, the scaler's step and update, zero_grad.
+//
+//   TrainStep step(config, model, optimizer.get(), &scaler, device);
+//   for (each micro-batch) {
+//     const MicroBatchResult result = step.Accumulate(normalized_images, labels);
+//     if (++micro % config.grad_accumulation() == 0) step.Apply(schedule.LrAt(global_step++));
+//   }
+#ifndef FORGE_TOOLS_TRAIN_STEP_H_
+#define FORGE_TOOLS_TRAIN_STEP_H_
+
+#include <torch/torch.h>
+
+#include "lib/model/resnet.h"
+#include "lib/train/grad_scaler.h"
+#include "proto/train_config.pb.h"
+
+namespace forge {
+
+struct MicroBatchResult {
+  torch::Tensor logits;  // detached
+  double loss = 0;       // the micro-batch's mean loss (unscaled, undivided)
+};
+
+class TrainStep {
+ public:
+  // Keeps references: everything must outlive the TrainStep.
+  TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
+            torch::Device device);
+
+  // Forward and backward of one micro-batch: `images` normalised, `labels` on the device.
+  MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels);
+
+  // The optimizer step with the gradients accumulated since the last one, at learning rate `lr`.
+  void Apply(double lr);
+
+ private:
+  const TrainConfig& config_;
+  ResNet& model_;
+  torch::optim::Optimizer& optimizer_;
+  GradScaler& scaler_;
+  const bool autocast_;
+  const at::ScalarType autocast_dtype_;
+  const c10::DeviceType device_type_;
+};
+
+}  // namespace forge
+
+#endif  // FORGE_TOOLS_TRAIN_STEP_H_
