@@ -1,6 +1,5 @@
 // Runs the lr_find binary itself: required flags, errors naming the flag or file, exit codes, the
 // summary line and the written curve.
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include "lib/io/proto_file.h"
 #include "proto/lr_curve.pb.h"
 #include "testdata/tiny_training_inputs.h"
+#include "testdata/tool_runner.h"
 
 namespace forge {
 namespace {
@@ -22,13 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-
-std::string Runfile(const std::string& relative) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  EXPECT_NE(srcdir, nullptr) << "run under bazel test";
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/", relative);
-}
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -48,22 +41,8 @@ const testdata::TinyTrainingInputs& Inputs() {
   return *inputs;
 }
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result LrFind(const std::string& flags) {
-  const std::string out = ::testing::TempDir() + "/lr_find_stdout", err = ::testing::TempDir() + "/lr_find_stderr";
-  const std::string command =
-      absl::StrCat("'", Runfile("tools/lr_find/lr_find"), "' --device=cpu ", flags, " >'", out, "' 2>'", err, "'");
-  const int status = std::system(command.c_str());
-  Result result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadBytes(out);
-  result.err = ReadBytes(err);
-  return result;
+testdata::ToolResult LrFind(const std::string& flags) {
+  return testdata::RunTool("tools/lr_find/lr_find", "--device=cpu " + flags, ::testing::TempDir());
 }
 
 std::string DataFlags() {
@@ -74,7 +53,7 @@ std::string DataFlags() {
 
 TEST(MainTest, WritesTheCurveAndASummaryLine) {
   const std::string out = ::testing::TempDir() + "/curve.txtpb";
-  Result result = LrFind(absl::StrCat(DataFlags(), " --start_lr=1e-4 --end_lr=1e-2 --num_iter=12 --out=", out));
+  testdata::ToolResult result = LrFind(absl::StrCat(DataFlags(), " --start_lr=1e-4 --end_lr=1e-2 --num_iter=12 --out=", out));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, MatchesRegex("lr_find: suggested_lr=[0-9.e+-]+ suggestion=[a-z_]+ min_loss_lr=[0-9.e+-]+ "
                                        "min_loss_lr_div10=[0-9.e+-]+ points=12 diverged=false out=.*curve.txtpb\n"));
@@ -87,7 +66,7 @@ TEST(MainTest, WritesTheCurveAndASummaryLine) {
 }
 
 TEST(MainTest, BadUsageExitsWithTwoAndNamesTheProblem) {
-  Result result = LrFind(DataFlags());
+  testdata::ToolResult result = LrFind(DataFlags());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--out is required"));
 

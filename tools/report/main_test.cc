@@ -1,5 +1,4 @@
 // Runs the report binary itself: flags, the summary line on stdout, notes on stderr, exit codes.
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "testdata/tool_runner.h"
 #include "tools/report/report_testing.h"
 
 namespace forge {
@@ -21,29 +21,15 @@ using report_testing::WriteBytes;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result Report(const std::string& dir, const std::string& flags) {
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const std::string command = absl::StrCat("'", Runfile("tools/report/report"), "' ", flags, " >'",
-                                           out, "' 2>'", err, "'");
-  const int status = std::system(command.c_str());
-  Result result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadBytes(out);
-  result.err = ReadBytes(err);
-  return result;
+testdata::ToolResult Report(const std::string& dir, const std::string& flags) {
+  return testdata::RunTool("tools/report/report", flags, dir);
 }
 
 TEST(MainTest, ReportsWithNotesForWhatIsMissing) {
   const std::string dir = NewScratchDir();
   WriteBytes(dir + "/run/train_log.pb", "");
   const std::string golden = Runfile("tools/report/testdata/golden/");
-  Result result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --lr_curve=", golden, "lr_curve.txtpb"));
+  testdata::ToolResult result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --lr_curve=", golden, "lr_curve.txtpb"));
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out,
               MatchesRegex("report: out_dir=.*/run/report wrote=train_log.csv,train_log_full.csv,"
@@ -54,7 +40,7 @@ TEST(MainTest, ReportsWithNotesForWhatIsMissing) {
 
 TEST(MainTest, ExitCodes) {
   const std::string dir = NewScratchDir();
-  Result result = Report(dir, "");
+  testdata::ToolResult result = Report(dir, "");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--run_dir is required"));
 

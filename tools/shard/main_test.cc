@@ -3,7 +3,6 @@
 // folder.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <string>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
 #include "proto/stats.pb.h"
+#include "testdata/tool_runner.h"
 #include "tools/shard/shard_testing.h"
 
 namespace forge {
@@ -22,42 +22,14 @@ using shard_testing::WriteBytes;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string BinaryPath(const std::string& package_path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  EXPECT_NE(srcdir, nullptr) << "run under bazel test";
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/",
-                      package_path);
-}
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result RunBinary(const std::string& dir, const std::string& binary, const std::string& flags) {
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const std::string command =
-      absl::StrCat("'", BinaryPath(binary), "' ", flags, " >'", out, "' 2>'", err, "'");
-  const int status = std::system(command.c_str());
-  Result result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadBytes(out);
-  result.err = ReadBytes(err);
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return result;
-}
-
-Result Shard(const std::string& dir, const std::string& flags) {
-  return RunBinary(dir, "tools/shard/shard", flags + " --progress=false");
+testdata::ToolResult Shard(const std::string& dir, const std::string& flags) {
+  return testdata::RunTool("tools/shard/shard", flags + " --progress=false", dir);
 }
 
 TEST(MainTest, ShardThenVerifyWithExitCodes) {
   const std::string dir = NewScratchDir();
   const std::string data = shard_testing::TinyImageNet() + "/train";
-  Result result = Shard(
+  testdata::ToolResult result = Shard(
       dir, absl::StrCat("--data=", data, " --out_dir=", dir, "/out --num_shards=3 --threads=2"));
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(
@@ -115,15 +87,15 @@ TEST(MainTest, BadUsageExitsTwo) {
 TEST(MainTest, ComputeStatsOnTheManifestEqualsTheFolder) {
   const std::string dir = NewScratchDir();
   const std::string data = shard_testing::CleanTinyImageNet() + "/train";
-  Result result =
+  testdata::ToolResult result =
       Shard(dir, absl::StrCat("--data=", data, " --out_dir=", dir, "/out --num_shards=3"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   ChannelStats stats[2];
   const std::string inputs[2] = {data, dir + "/out/train.manifest.txtpb"};
   for (int i = 0; i < 2; ++i) {
     const std::string out = absl::StrCat(dir, "/stats", i, ".txtpb");
-    result = RunBinary(dir, "tools/compute_stats/compute_stats",
-                       absl::StrCat("--data=", inputs[i], " --out=", out, " --progress=false"));
+    result = testdata::RunTool("tools/compute_stats/compute_stats",
+                               absl::StrCat("--data=", inputs[i], " --out=", out, " --progress=false"), dir);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     ASSERT_TRUE(ReadProtoFile(out, &stats[i]).ok());
     stats[i].mutable_options()->clear_data();

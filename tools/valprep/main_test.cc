@@ -1,5 +1,4 @@
 // Runs the valprep binary itself: flags, exit codes, the summary line and --report.
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <string>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "lib/io/proto_file.h"
 #include "proto/valprep.pb.h"
+#include "testdata/tool_runner.h"
 #include "tools/valprep/scratch.h"
 
 namespace forge {
@@ -25,33 +25,9 @@ using valprep_testing::WriteTestFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string BinaryPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  EXPECT_NE(srcdir, nullptr) << "run under bazel test";
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge",
-                      "/tools/valprep/valprep");
-}
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs valprep with `flags` (already shell-quoted where needed), capturing stdout and stderr.
-Result RunValprep(const std::string& dir, const std::string& flags) {
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const std::string command =
-      absl::StrCat("'", BinaryPath(), "' ", flags, " >'", out, "' 2>'", err, "'");
-  const int status = std::system(command.c_str());
-  Result result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadTestFile(out);
-  result.err = ReadTestFile(err);
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return result;
+testdata::ToolResult RunValprep(const std::string& dir, const std::string& flags) {
+  return testdata::RunTool("tools/valprep/valprep", flags, dir);
 }
 
 TEST(MainTest, GoodLabelsExitZeroWithOneSummaryLineAndAReport) {
@@ -60,7 +36,7 @@ TEST(MainTest, GoodLabelsExitZeroWithOneSummaryLineAndAReport) {
   WriteTestFile(dir + "/labels.txt", "n01440764\nn01443537\n");
   const std::string flags = absl::StrCat("--val_dir='", dir, "/val' --labels='", dir,
                                          "/labels.txt' --report='", dir, "/report.txtpb'");
-  Result result = RunValprep(dir, flags);
+  testdata::ToolResult result = RunValprep(dir, flags);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out,
             "valprep: listed=2 placed=2 already_placed=0 missing=0 unlisted=0 conflicts=0 "
@@ -83,7 +59,7 @@ TEST(MainTest, BadLabelsExitTwoNamingTheFileAndTouchNothing) {
   MakeFlatVal(dir + "/val", 2);
   WriteTestFile(dir + "/labels.txt", "n01440764\nthis is not a label\n");
   const std::vector<std::string> before = ListTree(dir);
-  Result result = RunValprep(dir, absl::StrCat("--val_dir='", dir, "/val' --labels='", dir,
+  testdata::ToolResult result = RunValprep(dir, absl::StrCat("--val_dir='", dir, "/val' --labels='", dir,
                                                "/labels.txt' --report='", dir, "/r.json'"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr(dir + "/labels.txt:2"));
@@ -106,7 +82,7 @@ TEST(MainTest, BadUsageExitsTwo) {
         good + " --mode=rename", good + " --labels_format=tsv", good + " --report=r.yaml",
         absl::StrCat("--val_dir='", dir, "/absent' --labels='", dir, "/labels.txt'"),
         good + " positional"}) {
-    Result result = RunValprep(dir, flags);
+    testdata::ToolResult result = RunValprep(dir, flags);
     EXPECT_EQ(result.exit_code, 2) << flags << "\n" << result.err;
     EXPECT_FALSE(result.err.empty()) << flags;
   }
