@@ -23,13 +23,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 // The shared tiny training inputs (testdata/tiny_training_inputs.h), written once.
 const testdata::TinyTrainingInputs& Inputs() {
   static const testdata::TinyTrainingInputs* inputs = [] {
