@@ -1,7 +1,6 @@
 #include "tools/report/report_testing.h"
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,13 +11,6 @@
 
 namespace forge {
 namespace report_testing {
-
-std::string Runfile(const std::string& relative) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  EXPECT_NE(srcdir, nullptr) << "run under bazel test";
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "resnet_forge", "/", relative);
-}
 
 std::string NewScratchDir() {
   static std::atomic<int> counter{0};

@@ -4,12 +4,14 @@
 
 #include <string>
 
+#include "testdata/tool_runner.h"
+
 namespace forge {
 namespace report_testing {
 
 // The path of `relative` (e.g. "tools/report/testdata/golden/eval.txtpb") in the test's
 // runfiles.
-std::string Runfile(const std::string& relative);
+using testdata::Runfile;
 
 // A new empty directory under the test's temporary directory, unique within the process.
 std::string NewScratchDir();
