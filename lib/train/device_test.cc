@@ -16,7 +16,9 @@ TEST(DeviceTest, NamesAndDefault) {
   absl::StatusOr<torch::Device> bad = ParseDevice("gpu0");
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
   EXPECT_NE(bad.status().message().find("--device=gpu0"), std::string::npos);
-  if (!torch::cuda::is_available()) EXPECT_TRUE(absl::IsFailedPrecondition(ParseDevice("cuda:1").status()));
+  if (!torch::cuda::is_available()) {
+    EXPECT_TRUE(absl::IsFailedPrecondition(ParseDevice("cuda:1").status()));
+  }
 }
 
 }  // namespace
