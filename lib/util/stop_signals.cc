@@ -15,6 +15,10 @@ const char* program_name = "";
 
 constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGUSR1};
 
+const char* SignalName(int signal_number) {
+  return signal_number == SIGTERM ? "SIGTERM" : signal_number == SIGINT ? "SIGINT" : "SIGUSR1";
+}
+
 // Async-signal-safe: only atomics, strlen, write and _exit.
 void Write(const char* text) {
   ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
@@ -28,10 +32,9 @@ void OnStopSignal(int signal_number) {
     _exit(128 + signal_number);
   }
   stop_signal.store(signal_number);
-  const char* name = signal_number == SIGTERM ? "SIGTERM" : signal_number == SIGINT ? "SIGINT" : "SIGUSR1";
   Write(program_name);
   Write(": ");
-  Write(name);
+  Write(SignalName(signal_number));
   Write(" received: stopping at the next safe point (send it again to exit at once)\n");
 }
 
@@ -50,6 +53,11 @@ void InstallStopSignalHandlers(const char* program) {
 bool StopRequested() { return stop_requested.load(); }
 
 int StopSignal() { return stop_signal.load(); }
+
+const char* StopSignalName() {
+  const int signal_number = stop_signal.load();
+  return signal_number == 0 ? "a stop request" : SignalName(signal_number);
+}
 
 void RequestStop() { stop_requested.store(true); }
 

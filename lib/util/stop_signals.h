@@ -24,6 +24,9 @@ bool StopRequested();
 // The signal that asked to stop (e.g. SIGTERM), 0 if none or RequestStop.
 int StopSignal();
 
+// "SIGTERM", "SIGINT" or "SIGUSR1" for StopSignal(), "a stop request" when it is 0.
+const char* StopSignalName();
+
 // Asks to stop as a first signal would, without a signal (tests; programs' own reasons).
 void RequestStop();
 

@@ -18,6 +18,7 @@ TEST(StopSignalsTest, FirstSignalRequestsAStop) {
     EXPECT_TRUE(StopRequested());
     EXPECT_EQ(StopSignal(), signal_number);
   }
+  EXPECT_STREQ(StopSignalName(), "SIGUSR1");
   ClearStopRequest();
 }
 
@@ -41,6 +42,7 @@ TEST(StopSignalsTest, RequestStopWithoutASignal) {
   RequestStop();
   EXPECT_TRUE(StopRequested());
   EXPECT_EQ(StopSignal(), 0);
+  EXPECT_STREQ(StopSignalName(), "a stop request");
   ClearStopRequest();
 }
 

@@ -37,9 +37,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     return absl::InvalidArgumentError(
         absl::StrCat("batch size ", batch, " is not a multiple of grad_accumulation ", accumulation));
   }
-  if (config.precision() == "fp16" && !device.is_cuda()) {
-    return absl::InvalidArgumentError("precision fp16 needs CUDA; use bf16 (or fp32) on the CPU");
-  }
+  if (absl::Status status = CheckPrecision(config, device); !status.ok()) return status;
 
   ChannelStats stats;
   if (absl::Status status = ReadProtoFile(options.stats, &stats); !status.ok()) return status;

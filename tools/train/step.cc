@@ -6,6 +6,13 @@
 
 namespace forge {
 
+absl::Status CheckPrecision(const TrainConfig& config, torch::Device device) {
+  if (config.precision() == "fp16" && !device.is_cuda()) {
+    return absl::InvalidArgumentError("precision fp16 needs CUDA; use bf16 (or fp32) on the CPU");
+  }
+  return absl::OkStatus();
+}
+
 TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
                      torch::Device device)
     : config_(config),
@@ -16,12 +23,13 @@ TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Opt
       autocast_dtype_(config.precision() == "fp16" ? at::kHalf : at::kBFloat16),
       device_type_(device.type()) {}
 
+torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
+  AutocastGuard autocast(device_type_, autocast_dtype_, autocast_);
+  return model_->forward(images);
+}
+
 MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels) {
-  torch::Tensor logits;
-  {
-    AutocastGuard autocast(device_type_, autocast_dtype_, autocast_);
-    logits = model_->forward(images);
-  }
+  const torch::Tensor logits = Forward(images);
   torch::Tensor loss = CrossEntropy(logits, labels, config_.label_smoothing());
   scaler_.Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
   return {logits.detach(), loss.item<double>()};

@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include "absl/status/status.h"
 #include "lib/model/resnet.h"
 #include "lib/train/grad_scaler.h"
 #include "proto/train_config.pb.h"
@@ -24,11 +25,17 @@ struct MicroBatchResult {
   double loss = 0;       // the micro-batch's mean loss (unscaled, undivided)
 };
 
+// InvalidArgument for config.precision fp16 on a device other than CUDA.
+absl::Status CheckPrecision(const TrainConfig& config, torch::Device device);
+
 class TrainStep {
  public:
   // Keeps references: everything must outlive the TrainStep.
   TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
             torch::Device device);
+
+  // The model's forward pass under the config's autocast (also what validation runs).
+  torch::Tensor Forward(const torch::Tensor& images);
 
   // Forward and backward of one micro-batch: `images` normalised, `labels` on the device.
   MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels);

@@ -8,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <algorithm>
-#include <csignal>
 
 #include <glog/logging.h>
 #include <torch/torch.h>
@@ -27,7 +26,6 @@
 #include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
 #include "lib/model/summary.h"
-#include "lib/train/autocast.h"
 #include "lib/train/device.h"
 #include "lib/train/checkpoint.h"
 #include "lib/train/grad_scaler.h"
@@ -159,15 +157,6 @@ std::vector<std::string> EpochCheckpoints(const std::string& dir) {
   return paths;
 }
 
-const char* SignalName(int signal_number) {
-  switch (signal_number) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGUSR1: return "SIGUSR1";
-    default: return "a stop request";
-  }
-}
-
 struct PhaseResult {
   ClassificationCounts counts;
   double seconds = 0;
@@ -245,8 +234,6 @@ class Trainer {
   bool resuming_ = false;
   int64_t micro_batch_ = 0;
   int64_t steps_per_epoch_ = 0;
-  bool autocast_ = false;
-  at::ScalarType autocast_dtype_ = at::kBFloat16;
   Clock::time_point last_checkpoint_ = Clock::now();
 };
 
@@ -367,11 +354,7 @@ absl::Status Trainer::Setup() {
   } else if (absl::Status status = ResolveRunConfig(candidates.front().state.config()); !status.ok()) {
     return status;
   }
-  if (config_.precision() == "fp16" && !device_.is_cuda()) {
-    return absl::InvalidArgumentError("precision fp16 needs CUDA; use bf16 (or fp32) on the CPU");
-  }
-  autocast_ = config_.precision() != "fp32";
-  autocast_dtype_ = config_.precision() == "fp16" ? at::kHalf : at::kBFloat16;
+  if (absl::Status status = CheckPrecision(config_, device_); !status.ok()) return status;
 
   if (!options_.stats.empty()) {
     if (absl::Status status = ReadProtoFile(options_.stats, &stats_); !status.ok()) return status;
@@ -528,7 +511,7 @@ bool Trainer::MidEpochCheckpointDue() const {
 }
 
 absl::Status Trainer::Stopped(const std::string& checkpoint) const {
-  return absl::CancelledError(absl::StrCat("stopped by ", SignalName(StopSignal()), " after step ", state_.step(),
+  return absl::CancelledError(absl::StrCat("stopped by ", StopSignalName(), " after step ", state_.step(),
                                            "; saved ", checkpoint, ". Run the same command again to continue."));
 }
 
@@ -620,11 +603,7 @@ absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch, const PhaseResult& trai
     if (batch.labels.size(0) == 0) continue;
     torch::Tensor x = (*normalizer_)(batch.images, config_.channels_last());
     torch::Tensor y = batch.labels.to(device_);
-    torch::Tensor logits;
-    {
-      AutocastGuard autocast(device_.type(), autocast_dtype_, autocast_);
-      logits = model_->forward(x);
-    }
+    const torch::Tensor logits = step_->Forward(x);
     const double loss = CrossEntropy(logits, y, 0.0).item<double>();
     CountBatch(logits, y, loss, &result.counts);
     progress.Add(batch.labels.size(0) + batch.skipped);
