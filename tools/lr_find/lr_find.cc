@@ -117,18 +117,10 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
 }  // namespace
 
 absl::StatusOr<TrainConfig> LoadLrFindConfig(const std::string& path, const std::vector<std::string>& overrides) {
-  TrainConfig config;
-  if (!path.empty()) {
-    if (absl::Status status = ReadProtoFile(path, &config); !status.ok()) return status;
-  }
-  if (absl::Status status = ApplyOverrides(overrides, &config); !status.ok()) return status;
-  if (config.epochs() <= 0) config.set_epochs(1);
-  if (config.schedule().kind_case() == ScheduleConfig::KIND_NOT_SET) config.mutable_schedule()->mutable_constant();
-  absl::StatusOr<TrainConfig> resolved = ResolveConfig(std::move(config));
-  if (!resolved.ok() && !path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", resolved.status().message()));
-  }
-  return resolved;
+  TrainConfig unused_by_a_range_test;
+  unused_by_a_range_test.set_epochs(1);
+  unused_by_a_range_test.mutable_schedule()->mutable_constant();
+  return LoadConfig(path, overrides, unused_by_a_range_test);
 }
 
 absl::StatusOr<LrCurve> RunLrFind(const LrFindOptions& options) {

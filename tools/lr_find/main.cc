@@ -8,13 +8,13 @@
 #include <glog/logging.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
 #include "proto/lr_curve.pb.h"
 #include "tools/lr_find/lr_find.h"
+#include "tools/train/config.h"
 
 DEFINE_string(config, "", "TrainConfig recipe (.txtpb), as for train; its epochs and schedule are not used.");
 DEFINE_string(set, "", "Config overrides 'field.path=value', separated by ';' (as for train).");
@@ -70,10 +70,7 @@ int main(int argc, char** argv) {
     LOG(ERROR) << status.message();
     return forge::ExitCodeFor(status);
   }
-  std::vector<std::string> overrides;
-  for (absl::string_view item : absl::StrSplit(FLAGS_set, ';', absl::SkipWhitespace())) {
-    overrides.emplace_back(item);
-  }
+  std::vector<std::string> overrides = forge::SplitOverrides(FLAGS_set);
   if (FLAGS_batch_size > 0) overrides.push_back(absl::StrCat("data.batch_size=", FLAGS_batch_size));
   absl::StatusOr<forge::TrainConfig> config = forge::LoadLrFindConfig(FLAGS_config, overrides);
   if (!config.ok()) {

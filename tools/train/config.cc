@@ -174,10 +174,17 @@ TrainConfig ContinueRunWith(const TrainConfig& saved, const TrainConfig& given) 
   return config;
 }
 
-absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
-  TrainConfig config;
+std::vector<std::string> SplitOverrides(absl::string_view set) {
+  return absl::StrSplit(set, ';', absl::SkipWhitespace());
+}
+
+absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides,
+                                       const TrainConfig& base) {
+  TrainConfig config = base;
   if (!path.empty()) {
-    if (absl::Status status = ReadProtoFile(path, &config); !status.ok()) return status;
+    TrainConfig recipe;
+    if (absl::Status status = ReadProtoFile(path, &recipe); !status.ok()) return status;
+    config.MergeFrom(recipe);
   }
   if (absl::Status status = ApplyOverrides(overrides, &config); !status.ok()) return status;
   absl::StatusOr<TrainConfig> resolved = ResolveConfig(std::move(config));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "proto/train_config.pb.h"
 
 namespace forge {
@@ -31,8 +32,13 @@ absl::Status CheckSameRun(const TrainConfig& saved, const TrainConfig& given);
 // `saved` with the run settings (see CheckSameRun) of `given`.
 TrainConfig ContinueRunWith(const TrainConfig& saved, const TrainConfig& given);
 
-// Reads `path` (a recipe, .txtpb), applies `overrides`, resolves.
-absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides);
+// The overrides of a --set flag: "a.b=1;c=2" -> {"a.b=1", "c=2"} (empty items dropped).
+std::vector<std::string> SplitOverrides(absl::string_view set);
+
+// Reads `path` (a recipe, .txtpb; none if empty) over `base` (the recipe's set fields win),
+// applies `overrides`, resolves. Resolution errors are prefixed with `path`.
+absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides,
+                                       const TrainConfig& base = TrainConfig());
 
 }  // namespace forge
 

@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/stop_signals.h"
@@ -60,10 +59,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<std::string> overrides;
-  for (absl::string_view item : absl::StrSplit(FLAGS_set, ';', absl::SkipWhitespace())) {
-    overrides.emplace_back(item);
-  }
+  std::vector<std::string> overrides = forge::SplitOverrides(FLAGS_set);
   if (FLAGS_epochs > 0) overrides.push_back(absl::StrCat("epochs=", FLAGS_epochs));
   if (FLAGS_batch_size > 0) overrides.push_back(absl::StrCat("data.batch_size=", FLAGS_batch_size));
   if (FLAGS_lr > 0) overrides.push_back(absl::StrCat("schedule.peak_lr=", FLAGS_lr));
