@@ -1,8 +1,9 @@
 """Repository rule that locates LibTorch on this machine.
 
-By default LibTorch comes from the pinned PyPI `torch` wheel installed for `python3`
-(ci/setup.sh installs it). `LIBTORCH=/path/to/libtorch` points at an unpacked official LibTorch
-archive instead. Nothing is downloaded.
+By default LibTorch comes from the pinned PyPI `torch` wheel in the project's virtual
+environment, ~/.cache/resnet-forge/venv (ci/setup.sh makes it and installs the wheel), or in the
+environment of the interpreter named by `PYTHON=/path/to/python`. `LIBTORCH=/path/to/libtorch`
+points at an unpacked official LibTorch archive instead. Nothing is downloaded.
 """
 
 _BUILD = """
@@ -58,9 +59,11 @@ def _torch_repository_impl(ctx):
         version_file = ctx.path(root + "/build-version")
         version = ctx.read(version_file).strip() if version_file.exists else "unknown"
     else:
-        python = ctx.which(ctx.attr.python)
+        python = ctx.os.environ.get("PYTHON", "")
         if not python:
-            fail("%s not found; run ci/setup.sh or set LIBTORCH=/path/to/libtorch" % ctx.attr.python)
+            python = ctx.os.environ.get("HOME", "") + "/" + ctx.attr.venv_python
+        if not ctx.path(python).exists:
+            fail("%s not found; run ci/setup.sh, or set PYTHON=/path/to/python or LIBTORCH=/path/to/libtorch" % python)
         result = ctx.execute([
             python,
             "-c",
@@ -92,12 +95,15 @@ torch_repository = repository_rule(
     implementation = _torch_repository_impl,
     attrs = {
         "version": attr.string(mandatory = True, doc = "The pinned PyPI torch version."),
-        "python": attr.string(default = "python3"),
+        "venv_python": attr.string(
+            default = ".cache/resnet-forge/venv/bin/python3",
+            doc = "The project's Python (made by ci/setup.sh), relative to $HOME; $PYTHON overrides.",
+        ),
         "exclude_headers": attr.string_list(
             default = ["google", "pybind11"],
             doc = "Top-level entries of LibTorch's include/ that must not shadow system headers.",
         ),
     },
-    environ = ["LIBTORCH", "PATH"],
+    environ = ["HOME", "LIBTORCH", "PYTHON"],
     local = True,
 )
