@@ -6,6 +6,6 @@
 #                project's own virtual environment, "$FORGE_CACHE/venv/bin/python3", which
 #                ci/setup.sh creates from the system's python3. An exported PYTHON=... is used
 #                as it is, by these scripts and by Bazel alike.
-FORGE_CACHE="$HOME/.cache/resnet-forge"
+FORGE_CACHE="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/resnet-forge"
 FORGE_VENV="$FORGE_CACHE/venv"
 PYTHON="${PYTHON:-$FORGE_VENV/bin/python3}"
