@@ -22,6 +22,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/../env.sh"  # PYTHON: the project's environment (ci/setup.sh)
 REPO="$(cd "$HERE/../.." && pwd)"
 cd "$REPO"
 
@@ -61,7 +62,7 @@ if ! ldd "$TMP/compute_stats" 2>/dev/null | grep -q "not found"; then OURS="$TMP
 
 if [[ ! -f "$PHOTOS/.manifest.json" ]]; then
   log "generating $N photos (quality $QUALITY) into $PHOTOS"
-  python3 "$HERE/make_photos.py" --out_dir="$PHOTOS" --n="$N" --quality="$QUALITY" --force
+  "$PYTHON" "$HERE/make_photos.py" --out_dir="$PHOTOS" --n="$N" --quality="$QUALITY" --force
 fi
 
 log "generating the tiny synthetic dataset"
@@ -77,8 +78,8 @@ cat "$PHOTOS"/*/* "$TINY"/*/* >/dev/null 2>&1 || true
 
 {
   echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $NPROC cores"
-  echo "versions: $(python3 -c 'import torch, torchvision, PIL; from PIL import features; print("torch", torch.__version__, "torchvision", torchvision.__version__, "Pillow", PIL.__version__, "libjpeg-turbo", features.version("libjpeg_turbo"))')"
-  python3 - "$PHOTOS/.manifest.json" <<'EOF'
+  echo "versions: $("$PYTHON" -c 'import torch, torchvision, PIL; from PIL import features; print("torch", torch.__version__, "torchvision", torchvision.__version__, "Pillow", PIL.__version__, "libjpeg-turbo", features.version("libjpeg_turbo"))')"
+  "$PYTHON" - "$PHOTOS/.manifest.json" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
 s, p = m['stats'], m['params']
@@ -86,7 +87,7 @@ print('photos: %d images from %d photographs, mean %.1f KB, mean %.0fx%.0f px, q
       % (s['images'], len(m['sources']), s['mean_bytes'] / 1e3, s['mean_width'], s['mean_height'],
          p['quality']))
 EOF
-  python3 "$HERE/make_photos.py" --report_dir="$PHOTOS" | tail -n 1 | sed 's/^make_photos: /photos: Pillow /'
+  "$PYTHON" "$HERE/make_photos.py" --report_dir="$PHOTOS" | tail -n 1 | sed 's/^make_photos: /photos: Pillow /'
   echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULTS/environment.txt"
 LOAD1="$(cut -d' ' -f1 /proc/loadavg)"
@@ -116,7 +117,7 @@ run_ours() {  # dataset dir threads round
 run_baseline() {  # dataset dir workers round [extra flags]
   local name="$1" workers="$3" run="$RESULTS/$1-baseline-w$3-r$4" dir="$2"
   shift 4
-  python3 "$HERE/stats_baseline.py" --data="$dir" --workers="$workers" \
+  "$PYTHON" "$HERE/stats_baseline.py" --data="$dir" --workers="$workers" \
     --resize_shorter="$RESIZE" --center_crop="$CROP" --out="$run.json" "$@" \
     >"$run.stdout" 2>"$run.stderr" || {
     cat "$run.stderr" >&2
@@ -144,7 +145,7 @@ done
 
 echo
 status=0
-python3 "$HERE/bench_report.py" --runs="$RUNS" --tolerance=1e-4 --markdown="$RESULTS/results.md" \
+"$PYTHON" "$HERE/bench_report.py" --runs="$RUNS" --tolerance=1e-4 --markdown="$RESULTS/results.md" \
   | tee "$RESULTS/report.txt" || status=$?
 echo "results: $RESULTS"
 exit "$status"

