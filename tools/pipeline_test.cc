@@ -14,8 +14,8 @@
 #include "tools/eval/eval.h"
 #include "tools/report/report.h"
 #include "tools/shard/shard.h"
-#include "tools/train/config.h"
-#include "tools/train/trainer.h"
+#include "lib/engine/config.h"
+#include "lib/engine/trainer.h"
 #include "tools/valprep/valprep.h"
 
 namespace forge {

@@ -14,7 +14,7 @@ namespace forge {
 
 // SGD (momentum, nesterov, dampening 0, weight_decay) or AdamW (beta1, beta2, eps, weight_decay,
 // no amsgrad) over the parameters of `model` that require gradients, at learning rate `lr`. Config
-// values are taken literally (resolve defaults first, as tools/train/config.h does). Numerically
+// values are taken literally (resolve defaults first, as lib/engine/config.h does). Numerically
 // PyTorch's torch.optim.SGD / AdamW (checked against Python goldens).
 //
 // With no_weight_decay_on_bn_and_bias the parameters are split, in model.named_parameters()

@@ -38,7 +38,7 @@ double PeakLr(const ScheduleConfig& config, int64_t global_batch_size);
 
 // Lays the schedule of `config` over total_steps steps; steps_per_epoch converts the *_epochs
 // fields to steps (rounded to the nearest step). Zero fields are taken literally (resolve defaults
-// first, as tools/train/config.h does). The kinds, with T = total_steps, peak = peak_lr:
+// first, as lib/engine/config.h does). The kinds, with T = total_steps, peak = peak_lr:
 //   one_cycle  OneCycleLR(max_lr=peak, total_steps=T, pct_start, anneal_strategy='cos', div_factor,
 //              final_div_factor, three_phase=False): cosine from peak/div_factor up to peak until
 //              step pct_start*T - 1 (a float, as in PyTorch), then cosine down to

@@ -11,17 +11,15 @@
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
+#include "lib/engine/build.h"
+#include "lib/engine/config.h"
+#include "lib/engine/input.h"
+#include "lib/engine/step.h"
 #include "lib/io/proto_file.h"
-#include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
 #include "lib/train/device.h"
-#include "lib/train/grad_scaler.h"
-#include "lib/train/optimizer.h"
 #include "lib/util/progress.h"
 #include "proto/stats.pb.h"
-#include "tools/train/config.h"
-#include "tools/train/input.h"
-#include "tools/train/step.h"
 
 namespace forge {
 namespace {
@@ -32,50 +30,38 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
   if (settings.batch_size() == 0) settings.set_batch_size(config.data().batch_size());
   if (absl::Status status = ValidateLrFindSettings(settings); !status.ok()) return status;
   const int64_t batch = settings.batch_size();
-  const int64_t accumulation = std::max(1, config.grad_accumulation());
-  if (batch % accumulation != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch size ", batch, " is not a multiple of grad_accumulation ", accumulation));
-  }
+  const int64_t accumulation = config.grad_accumulation();
+  absl::StatusOr<int64_t> micro_batch_size = MicroBatchSize(config, batch);
+  if (!micro_batch_size.ok()) return micro_batch_size.status();
   if (absl::Status status = CheckPrecision(config, device); !status.ok()) return status;
 
   ChannelStats stats;
   if (absl::Status status = ReadProtoFile(options.stats, &stats); !status.ok()) return status;
-  absl::StatusOr<Normalizer> normalizer = Normalizer::Create(stats, device);
-  if (!normalizer.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(options.stats, ": ", normalizer.status().message()));
-  }
+  absl::StatusOr<Normalizer> normalizer = BuildNormalizer(stats, device, options.stats);
+  if (!normalizer.ok()) return normalizer.status();
   absl::StatusOr<std::unique_ptr<ImageDataset>> data = OpenImageDataset(options.train_data);
   if (!data.ok()) return data.status();
-  const int64_t steps_per_epoch = static_cast<int64_t>((*data)->size()) / batch;
-  if (steps_per_epoch == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(options.train_data, " has ", (*data)->size(), " images, fewer than one batch of ", batch));
-  }
+  absl::StatusOr<int64_t> steps = StepsPerEpoch(**data, options.train_data, batch);
+  if (!steps.ok()) return steps.status();
+  const int64_t steps_per_epoch = *steps;
 
-  // The model and optimizer as train's Setup builds them.
-  absl::StatusOr<ResNetOptions> model_options =
-      ResNetOptionsFromName(config.model().name(), static_cast<int64_t>((*data)->classes().size()));
-  if (!model_options.ok()) return model_options.status();
-  model_options->zero_init_residual = config.model().zero_init_residual();
-  torch::manual_seed(config.seed());
-  if (config.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
-  ResNet model(*model_options);
-  model->to(device);
-  if (config.channels_last()) ConvertToChannelsLast(*model);
+  // The model and optimizer as train builds them.
+  absl::StatusOr<ResNet> built = BuildModel(config, static_cast<int64_t>((*data)->classes().size()));
+  if (!built.ok()) return built.status();
+  ResNet model = std::move(*built);
+  PlaceModel(config, device, model);
   LrRangeTest test(settings);
-  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
-      MakeOptimizer(config.optimizer(), *model, test.lr());
-  if (!optimizer.ok()) return optimizer.status();
-  GradScaler scaler(config.precision() == "fp16");
-  TrainStep step(config, model, **optimizer, scaler, device);
+  absl::StatusOr<Optimization> optimization = BuildOptimization(config, model, test.lr(), device);
+  if (!optimization.ok()) return optimization.status();
+  TrainStep& step = *optimization->step;
+  torch::optim::Optimizer& optimizer = *optimization->optimizer;
   LOG(INFO) << absl::StrFormat("%s on %s: %d classes, %d images, batch %d (%d steps/epoch); LR %g to %g, %s, %d steps",
                                config.model().name(), device.str(), (*data)->classes().size(), (*data)->size(), batch,
                                steps_per_epoch, settings.start_lr(), settings.end_lr(), settings.mode(),
                                settings.num_iter());
 
   model->train();
-  const LoaderOptions loader_options = TrainLoaderOptions(config, static_cast<int>(batch / accumulation));
+  const LoaderOptions loader_options = TrainLoaderOptions(config, static_cast<int>(*micro_batch_size), /*epoch=*/1);
   ProgressOptions progress_options;
   progress_options.unit = "step";
   ProgressBar progress("lr_find", settings.num_iter(), progress_options);
@@ -85,7 +71,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     int64_t micro = 0;
     double loss_sum = 0;
     const int64_t steps_before = test.step();
-    (*optimizer)->zero_grad();  // nothing left over from an epoch that ended mid-accumulation
+    optimizer.zero_grad();  // nothing left over from an epoch that ended mid-accumulation
     while (!test.done() && micro < steps_per_epoch * accumulation && loader.Next(&micro_batch)) {
       if (micro_batch.labels.size(0) == 0) continue;
       loss_sum += step.Accumulate((*normalizer)(micro_batch.images, config.channels_last()),
@@ -93,7 +79,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
                       .loss;
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();
-      step.Apply(lr);
+      if (absl::Status status = step.Apply(lr); !status.ok()) return status;
       const double step_loss = loss_sum / static_cast<double>(accumulation);
       loss_sum = 0;
       test.Add(step_loss);

@@ -16,7 +16,7 @@
 
 namespace forge {
 
-// LoadConfig (tools/train/config.h) for a range test: reads the recipe `path` (none if empty),
+// LoadConfig (lib/engine/config.h) for a range test: reads the recipe `path` (none if empty),
 // applies `overrides`, and resolves, except that what only a full run uses may be left unset:
 // epochs (taken as 1) and the schedule (taken as constant). Errors as LoadConfig's.
 absl::StatusOr<TrainConfig> LoadLrFindConfig(const std::string& path, const std::vector<std::string>& overrides);

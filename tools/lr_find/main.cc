@@ -14,7 +14,7 @@
 #include "lib/util/tool_init.h"
 #include "proto/lr_curve.pb.h"
 #include "tools/lr_find/lr_find.h"
-#include "tools/train/config.h"
+#include "lib/engine/config.h"
 
 DEFINE_string(config, "", "TrainConfig recipe (.txtpb), as for train; its epochs and schedule are not used.");
 DEFINE_string(set, "", "Config overrides 'field.path=value', separated by ';' (as for train).");

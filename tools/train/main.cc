@@ -14,8 +14,8 @@
 #include "lib/util/stop_signals.h"
 #include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
-#include "tools/train/config.h"
-#include "tools/train/trainer.h"
+#include "lib/engine/config.h"
+#include "lib/engine/trainer.h"
 #include "proto/lr_curve.pb.h"
 
 DEFINE_string(config, "", "TrainConfig recipe (.txtpb), e.g. tools/train/recipes/resnet50_imagenet_1gpu.txtpb.");

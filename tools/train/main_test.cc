@@ -27,7 +27,7 @@
 #include "lib/io/proto_file.h"
 #include "proto/train_config.pb.h"
 #include "testdata/tiny_training_inputs.h"
-#include "tools/train/run_testing.h"
+#include "lib/engine/run_testing.h"
 
 extern char** environ;
 

@@ -1,19 +1,21 @@
 // The arithmetic of a training step, shared by `train` and `lr_find` so that a range test
 // trains exactly as the run will: forward under autocast, label-smoothed cross-entropy, backward
 // of the (loss-scaled) loss divided by grad_accumulation; once a step's micro-batches are in,
-// the LR, optional unscale + gradient clipping, the scaler's step and update, zero_grad.
+// the gradients averaged over the process group (several processes), the LR, optional unscale +
+// gradient clipping, the scaler's step and update, zero_grad.
 //
-//   TrainStep step(config, model, optimizer.get(), &scaler, device);
+//   TrainStep step(config, model, *optimizer, scaler, device);
 //   for (each micro-batch) {
 //     const MicroBatchResult result = step.Accumulate(normalized_images, labels);
 //     if (++micro % config.grad_accumulation() == 0) step.Apply(schedule.LrAt(global_step++));
 //   }
-#ifndef FORGE_TOOLS_TRAIN_STEP_H_
-#define FORGE_TOOLS_TRAIN_STEP_H_
+#ifndef FORGE_LIB_ENGINE_STEP_H_
+#define FORGE_LIB_ENGINE_STEP_H_
 
 #include <torch/torch.h>
 
 #include "absl/status/status.h"
+#include "lib/engine/process_group.h"
 #include "lib/model/resnet.h"
 #include "lib/train/grad_scaler.h"
 #include "proto/train_config.pb.h"
@@ -30,9 +32,10 @@ absl::Status CheckPrecision(const TrainConfig& config, torch::Device device);
 
 class TrainStep {
  public:
-  // Keeps references: everything must outlive the TrainStep.
+  // Keeps references: everything must outlive the TrainStep. `group`: the processes training the
+  // model together; null for one process.
   TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
-            torch::Device device);
+            torch::Device device, ProcessGroup* group = nullptr);
 
   // The model's forward pass under the config's autocast (also what validation runs).
   torch::Tensor Forward(const torch::Tensor& images);
@@ -41,13 +44,15 @@ class TrainStep {
   MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels);
 
   // The optimizer step with the gradients accumulated since the last one, at learning rate `lr`.
-  void Apply(double lr);
+  // Fails only when the process group cannot average the gradients.
+  absl::Status Apply(double lr);
 
  private:
   const TrainConfig& config_;
   ResNet& model_;
   torch::optim::Optimizer& optimizer_;
   GradScaler& scaler_;
+  ProcessGroup* const group_;
   const bool autocast_;
   const at::ScalarType autocast_dtype_;
   const c10::DeviceType device_type_;
@@ -55,4 +60,4 @@ class TrainStep {
 
 }  // namespace forge
 
-#endif  // FORGE_TOOLS_TRAIN_STEP_H_
+#endif  // FORGE_LIB_ENGINE_STEP_H_

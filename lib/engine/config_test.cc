@@ -1,41 +1,14 @@
-#include "tools/train/config.h"
+#include "lib/engine/config.h"
+
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "lib/io/proto_file.h"
+
 namespace forge {
 namespace {
-
-TEST(ConfigTest, RecipesLoadAndResolve) {
-  for (const char* recipe : {"tools/train/recipes/resnet50_imagenet_1gpu.txtpb", "tools/train/recipes/tiny_cpu.txtpb"}) {
-    absl::StatusOr<TrainConfig> config = LoadConfig(recipe, {});
-    ASSERT_TRUE(config.ok()) << recipe << ": " << config.status();
-    EXPECT_GT(config->epochs(), 0);
-    EXPECT_TRUE(config->data().flip());
-  }
-  absl::StatusOr<TrainConfig> r50 = LoadConfig("tools/train/recipes/resnet50_imagenet_1gpu.txtpb", {});
-  EXPECT_EQ(r50->model().name(), "resnet50");
-  EXPECT_EQ(r50->data().batch_size(), 256);
-  EXPECT_DOUBLE_EQ(r50->optimizer().sgd().momentum(), 0.9);
-  EXPECT_DOUBLE_EQ(r50->optimizer().weight_decay(), 1e-4);
-  EXPECT_DOUBLE_EQ(r50->label_smoothing(), 0.1);
-  EXPECT_EQ(r50->precision(), "fp16");
-  EXPECT_TRUE(r50->schedule().has_one_cycle());
-}
-
-TEST(ConfigTest, OverridesSetSingleFields) {
-  absl::StatusOr<TrainConfig> config = LoadConfig(
-      "tools/train/recipes/resnet50_imagenet_1gpu.txtpb",
-      {"data.batch_size=128", "epochs=90", "schedule.one_cycle.pct_start=0.3", "precision=\"bf16\"",
-       "optimizer.sgd.nesterov=true", "data.flip=false"});
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->data().batch_size(), 128);
-  EXPECT_EQ(config->epochs(), 90);
-  EXPECT_DOUBLE_EQ(config->schedule().one_cycle().pct_start(), 0.3);
-  EXPECT_DOUBLE_EQ(config->schedule().one_cycle().div_factor(), 25);  // untouched
-  EXPECT_EQ(config->precision(), "bf16");
-  EXPECT_TRUE(config->optimizer().sgd().nesterov());
-  EXPECT_FALSE(config->data().flip());
-}
 
 TEST(ConfigTest, DefaultsFillUnsetFields) {
   absl::StatusOr<TrainConfig> config =
@@ -131,6 +104,66 @@ TEST(ConfigTest, SameRunIgnoresRunSettingsOnly) {
   status = CheckSameRun(extended, Resolved({"epochs=12"}));
   EXPECT_TRUE(absl::IsFailedPrecondition(status)) << "epochs change only by --extend_epochs";
   EXPECT_NE(status.message().find("--extend_epochs"), std::string::npos) << status;
+}
+
+TEST(ConfigTest, ExplicitZerosSurviveResolution) {
+  const TrainConfig sgd = Resolved({"optimizer.sgd.momentum=0", "checkpoint.every_minutes=0"});
+  EXPECT_TRUE(sgd.optimizer().sgd().has_momentum());
+  EXPECT_EQ(sgd.optimizer().sgd().momentum(), 0.0) << "plain SGD";
+  EXPECT_EQ(sgd.checkpoint().every_minutes(), 0.0) << "no timed checkpoints";
+  EXPECT_DOUBLE_EQ(Resolved({}).optimizer().sgd().momentum(), 0.9) << "unset: the default";
+
+  absl::StatusOr<TrainConfig> adamw = LoadConfig(
+      "", {"data.batch_size=8", "epochs=1", "optimizer.adamw.beta1=0", "schedule.constant={}"});
+  ASSERT_TRUE(adamw.ok()) << adamw.status();
+  EXPECT_EQ(adamw->optimizer().adamw().beta1(), 0.0);
+  EXPECT_DOUBLE_EQ(adamw->optimizer().adamw().beta2(), 0.999);
+
+  // The zero is written to config.txtpb and read back as set.
+  const std::string path = ::testing::TempDir() + "/explicit_zero_config.txtpb";
+  ASSERT_TRUE(WriteProtoFile(path, sgd).ok());
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  EXPECT_NE(text.str().find("momentum: 0"), std::string::npos) << text.str();
+  TrainConfig reread;
+  ASSERT_TRUE(ReadProtoFile(path, &reread).ok());
+  absl::StatusOr<TrainConfig> resolved_again = ResolveConfig(reread);
+  ASSERT_TRUE(resolved_again.ok()) << resolved_again.status();
+  EXPECT_EQ(resolved_again->optimizer().sgd().momentum(), 0.0);
+  EXPECT_TRUE(CheckSameRun(sgd, *resolved_again).ok());
+  EXPECT_FALSE(CheckSameRun(sgd, Resolved({})).ok()) << "momentum 0 and the default 0.9 are other runs";
+}
+
+TEST(ConfigTest, ExplicitValuesOutsideTheirRangeAreRefused) {
+  for (const char* bad : {"data.prefetch_batches=0", "log_every_steps=0", "eval_every_epochs=0", "data.image_size=0",
+                          "data.min_scale=0", "grad_accumulation=0", "schedule.base_lr=0"}) {
+    absl::StatusOr<TrainConfig> config =
+        LoadConfig("", {"data.batch_size=8", "epochs=1", "optimizer.sgd.momentum=0.9", "schedule.constant={}", bad});
+    EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << bad;
+  }
+}
+
+TEST(ConfigTest, AnOverrideReplacesTheFieldItNames) {
+  TrainConfig config;
+  ASSERT_TRUE(ApplyOverrides({"schedule.multistep.milestones_epochs=[30,60,80]", "schedule.multistep.gamma=0.2"},
+                             &config)
+                  .ok());
+  ASSERT_TRUE(ApplyOverrides({"schedule.multistep.milestones_epochs=[10,20]"}, &config).ok());
+  EXPECT_EQ(std::vector<double>(config.schedule().multistep().milestones_epochs().begin(),
+                                config.schedule().multistep().milestones_epochs().end()),
+            (std::vector<double>{10, 20}));
+  EXPECT_DOUBLE_EQ(config.schedule().multistep().gamma(), 0.2) << "a sibling field stays";
+
+  // A message named whole is replaced whole: momentum goes back to unset (then the default).
+  ASSERT_TRUE(ApplyOverrides({"optimizer.sgd.momentum=0.5", "optimizer.sgd={nesterov: true}"}, &config).ok());
+  EXPECT_FALSE(config.optimizer().sgd().has_momentum());
+  EXPECT_TRUE(config.optimizer().sgd().nesterov());
+
+  // A field inside a repeated message cannot be named: which element would it be?
+  config.add_schedule_changes()->set_at_step(3);
+  absl::Status status = ApplyOverrides({"schedule_changes.at_step=4"}, &config);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tools/train/run_testing.h"
+#include "lib/engine/run_testing.h"
 
 #include <filesystem>
 #include <map>

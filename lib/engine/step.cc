@@ -1,4 +1,4 @@
-#include "tools/train/step.h"
+#include "lib/engine/step.h"
 
 #include "lib/train/autocast.h"
 #include "lib/train/loss.h"
@@ -14,11 +14,12 @@ absl::Status CheckPrecision(const TrainConfig& config, torch::Device device) {
 }
 
 TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
-                     torch::Device device)
+                     torch::Device device, ProcessGroup* group)
     : config_(config),
       model_(model),
       optimizer_(optimizer),
       scaler_(scaler),
+      group_(group),
       autocast_(config.precision() != "fp32"),
       autocast_dtype_(config.precision() == "fp16" ? at::kHalf : at::kBFloat16),
       device_type_(device.type()) {}
@@ -35,7 +36,14 @@ MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch:
   return {logits.detach(), loss.item<double>()};
 }
 
-void TrainStep::Apply(double lr) {
+absl::Status TrainStep::Apply(double lr) {
+  if (group_ != nullptr && group_->size() > 1) {
+    std::vector<torch::Tensor> gradients;
+    for (const torch::Tensor& parameter : model_->parameters()) {
+      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
+    }
+    if (absl::Status status = group_->AverageGradients(gradients); !status.ok()) return status;
+  }
   SetLearningRate(optimizer_, lr);
   if (config_.grad_clip_norm() > 0) {
     scaler_.Unscale(optimizer_);
@@ -44,6 +52,7 @@ void TrainStep::Apply(double lr) {
   scaler_.Step(optimizer_);
   scaler_.Update();
   optimizer_.zero_grad();
+  return absl::OkStatus();
 }
 
 }  // namespace forge

@@ -1,5 +1,6 @@
-// train: trains a ResNet on a dataset with a TrainConfig, evaluating on a validation set after
-// every epoch, and writes everything a run produces into its run directory:
+// The training engine: trains a ResNet on a dataset with a TrainConfig, evaluating on a
+// validation set after every epoch (Evaluate, evaluate.h), and writes everything a run produces
+// into its run directory (run_dir.h):
 //   config.txtpb          the resolved TrainConfig (with any schedule changes)
 //   model_summary.txtpb   layers, output shapes, parameters (for report)
 //   train_log.pb          per-epoch metrics and subsampled per-step LR/loss, rewritten each epoch
@@ -15,14 +16,21 @@
 // the final weights equal an uninterrupted run's bit for bit), with no step or epoch logged twice.
 // A stop signal (SIGTERM, SIGINT, SIGUSR1; see lib/util/stop_signals.h) finishes the current
 // step, writes mid_epoch.ckpt and ends RunTraining with a Cancelled status (`train` exits 75).
-#ifndef FORGE_TOOLS_TRAIN_TRAINER_H_
-#define FORGE_TOOLS_TRAIN_TRAINER_H_
+//
+// The epoch loop: for each epoch, train (TrainEpoch: a loader per epoch from input.h, the step of
+// step.h, mid-epoch checkpoints and stop signals between steps), validate, then the epoch's log,
+// checkpoints and best model. Features attach at the loop's hooks (hooks.h); the processes
+// training together (process_group.h) agree on stopping and checkpointing.
+#ifndef FORGE_LIB_ENGINE_TRAINER_H_
+#define FORGE_LIB_ENGINE_TRAINER_H_
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/engine/hooks.h"
+#include "lib/engine/process_group.h"
 #include "proto/train_config.pb.h"
 
 namespace forge {
@@ -46,6 +54,10 @@ struct TrainOptions {
   // preempted command can be rerun as it is.
   int extend_epochs = 0;      // > 0: train to this many epochs in all
   std::string freeze_lr;      // "last" (the LR of the last step) or a value: a constant LR from now
+  // Hooks called after the run's own (TensorBoard, epoch log lines), in order; not owned.
+  std::vector<TrainHook*> hooks;
+  // The processes training the model together; null: this process alone. Not owned.
+  ProcessGroup* process_group = nullptr;
 };
 
 // Trains, or continues, the run in options.run_dir. Errors: InvalidArgument/NotFound for bad
@@ -56,4 +68,4 @@ absl::Status RunTraining(const TrainOptions& options);
 
 }  // namespace forge
 
-#endif  // FORGE_TOOLS_TRAIN_TRAINER_H_
+#endif  // FORGE_LIB_ENGINE_TRAINER_H_

@@ -1,6 +1,6 @@
 // Test helpers for comparing training runs (testonly).
-#ifndef FORGE_TOOLS_TRAIN_RUN_TESTING_H_
-#define FORGE_TOOLS_TRAIN_RUN_TESTING_H_
+#ifndef FORGE_LIB_ENGINE_RUN_TESTING_H_
+#define FORGE_LIB_ENGINE_RUN_TESTING_H_
 
 #include <string>
 
@@ -19,4 +19,4 @@ void ExpectSameRun(const std::string& reference, const std::string& run_dir);
 
 }  // namespace forge::train_testing
 
-#endif  // FORGE_TOOLS_TRAIN_RUN_TESTING_H_
+#endif  // FORGE_LIB_ENGINE_RUN_TESTING_H_

@@ -1,6 +1,6 @@
 // train's loop on a very small dataset: the bf16 path on the CPU; resuming, stopping, extending
 // and freezing runs; damaged checkpoints; locks; refusals.
-#include "tools/train/trainer.h"
+#include "lib/engine/trainer.h"
 
 #include <cmath>
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/stop_signals.h"
@@ -16,8 +17,9 @@
 #include "testdata/tiny_training_inputs.h"
 #include "lib/train/checkpoint.h"
 #include "proto/checkpoint.pb.h"
-#include "tools/train/config.h"
-#include "tools/train/run_testing.h"
+#include "lib/engine/config.h"
+#include "lib/engine/hooks.h"
+#include "lib/engine/run_testing.h"
 
 namespace forge {
 namespace {
@@ -59,10 +61,35 @@ TrainLog ReadLog(const std::string& run_dir) {
   return log;
 }
 
-TEST(TrainerTest, Bf16OnTheCpuTrainsWithFiniteLoss) {
-  const TrainOptions options = Options("bf16", {"precision=\"bf16\""});
+// Records what the loop tells its hooks.
+class RecordingHook : public TrainHook {
+ public:
+  absl::Status AfterStep(const StepEvent& step) override {
+    steps.push_back(step.step);
+    return absl::OkStatus();
+  }
+  absl::Status AfterEpoch(const EpochEvent& epoch) override {
+    for (const EpochMetrics& metrics : epoch.metrics) phases.push_back(absl::StrCat(epoch.epoch, metrics.phase()));
+    return absl::OkStatus();
+  }
+  absl::Status BeforeSave(TrainState* state) override {
+    saved_at_steps.push_back(state->step());
+    return absl::OkStatus();
+  }
+  std::vector<int64_t> steps, saved_at_steps;
+  std::vector<std::string> phases;
+};
+
+TEST(TrainerTest, Bf16OnTheCpuTrainsWithFiniteLossAndCallsItsHooks) {
+  TrainOptions options = Options("bf16", {"precision=\"bf16\""});
+  RecordingHook hook;
+  options.hooks = {&hook};
   absl::Status status = RunTraining(options);
   ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(hook.steps, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(hook.phases, (std::vector<std::string>{"1train", "1val"}));
+  // last.ckpt and best.ckpt at the end of the epoch (mid-epoch checkpoints are on a 2-minute timer).
+  EXPECT_EQ(hook.saved_at_steps, (std::vector<int64_t>{5, 5}));
   const TrainLog log = ReadLog(options.run_dir);
   ASSERT_EQ(log.epochs_size(), 2);
   for (const EpochMetrics& m : log.epochs()) EXPECT_TRUE(std::isfinite(m.loss())) << m.phase();

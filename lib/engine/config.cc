@@ -1,8 +1,8 @@
-#include "tools/train/config.h"
+#include "lib/engine/config.h"
 
-#include <type_traits>
-
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -18,11 +18,11 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("config field ", field, ": ", problem));
 }
 
-// Sets `message`'s `field` to `value` when it is unset (proto3: zero or empty).
-#define FORGE_DEFAULT(message, field, value)                                \
-  do {                                                                      \
-    if ((message)->field() == std::decay_t<decltype((message)->field())>{}) \
-      (message)->set_##field(value);                                        \
+// Sets `message`'s `field` (one with presence: `optional` in train_config.proto) to `value` when
+// neither the recipe nor an override set it; an explicit zero stays.
+#define FORGE_DEFAULT(message, field, value)                   \
+  do {                                                         \
+    if (!(message)->has_##field()) (message)->set_##field(value); \
   } while (false)
 
 // Keeps the parser's first complaint instead of letting protobuf log it.
@@ -32,6 +32,25 @@ struct OverrideErrors : google::protobuf::io::ErrorCollector {
   }
   std::string message;
 };
+
+// Clears the field that `path` names in `config`, so that an override replaces it (a repeated
+// field's elements, a message's fields) instead of merging into it. The path is known to parse.
+absl::Status ClearField(const std::vector<std::string>& path, google::protobuf::Message* config) {
+  google::protobuf::Message* message = config;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const google::protobuf::FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(path[i]);
+    if (field == nullptr) return absl::InvalidArgumentError(absl::StrCat("no field ", path[i]));
+    if (i + 1 == path.size()) {
+      message->GetReflection()->ClearField(message, field);
+      break;
+    }
+    if (field->is_repeated()) {
+      return absl::InvalidArgumentError(absl::StrCat(path[i], " is repeated: give the whole field"));
+    }
+    message = message->GetReflection()->MutableMessage(message, field);
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -53,6 +72,9 @@ absl::Status ApplyOverrides(const std::vector<std::string>& overrides, TrainConf
       return absl::InvalidArgumentError(
           absl::StrCat("override '", override, "' does not fit TrainConfig: ", errors.message));
     }
+    if (absl::Status status = ClearField(path, config); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("override '", override, "': ", status.message()));
+    }
     config->MergeFrom(delta);
   }
   return absl::OkStatus();
@@ -69,7 +91,9 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
   FORGE_DEFAULT(data, prefetch_batches, 4);
   if (!data->has_flip()) data->set_flip(true);
   if (config.epochs() <= 0) return Invalid("epochs", "must be positive");
-  if (data->image_size() <= 0 || data->eval_size() <= 0) return Invalid("data.image_size", "must be positive");
+  if (data->image_size() <= 0) return Invalid("data.image_size", "must be positive");
+  if (data->eval_size() <= 0) return Invalid("data.eval_size", "must be positive");
+  if (data->prefetch_batches() < 1) return Invalid("data.prefetch_batches", "must be at least 1");
   if (!(data->min_scale() > 0 && data->min_scale() <= 1)) return Invalid("data.min_scale", "must be in (0, 1]");
   if (!(data->eval_crop_ratio() > 0 && data->eval_crop_ratio() <= 1)) {
     return Invalid("data.eval_crop_ratio", "must be in (0, 1]");
@@ -95,6 +119,9 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
   ScheduleConfig* schedule = config.mutable_schedule();
   FORGE_DEFAULT(schedule, base_lr, 0.1);
   if (schedule->peak_lr() < 0) return Invalid("schedule.peak_lr", "must be >= 0 (0: linear scaling rule)");
+  if (schedule->peak_lr() == 0 && !(schedule->base_lr() > 0)) {
+    return Invalid("schedule.base_lr", "must be positive when peak_lr is 0 (the linear scaling rule)");
+  }
   switch (schedule->kind_case()) {
     case ScheduleConfig::kOneCycle: {
       OneCycleConfig* one_cycle = schedule->mutable_one_cycle();
@@ -134,7 +161,9 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
   if (checkpoint->keep() < 0) return Invalid("checkpoint.keep", "must be >= 0 (0: keep all)");
   if (checkpoint->every_steps() < 0) return Invalid("checkpoint.every_steps", "must be >= 0");
   FORGE_DEFAULT(&config, log_every_steps, 10);
+  if (config.log_every_steps() < 1) return Invalid("log_every_steps", "must be at least 1");
   FORGE_DEFAULT(&config, eval_every_epochs, 1);
+  if (config.eval_every_epochs() < 1) return Invalid("eval_every_epochs", "must be at least 1");
   FORGE_DEFAULT(&config, name, config.model().name());
   return config;
 }

@@ -1,7 +1,7 @@
 // The resolved TrainConfig of a run: a recipe textproto, then single-field overrides from flags,
 // then defaults for every field left unset, then validation.
-#ifndef FORGE_TOOLS_TRAIN_CONFIG_H_
-#define FORGE_TOOLS_TRAIN_CONFIG_H_
+#ifndef FORGE_LIB_ENGINE_CONFIG_H_
+#define FORGE_LIB_ENGINE_CONFIG_H_
 
 #include <string>
 #include <vector>
@@ -42,4 +42,4 @@ absl::StatusOr<TrainConfig> LoadConfig(const std::string& path, const std::vecto
 
 }  // namespace forge
 
-#endif  // FORGE_TOOLS_TRAIN_CONFIG_H_
+#endif  // FORGE_LIB_ENGINE_CONFIG_H_

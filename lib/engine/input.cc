@@ -1,4 +1,4 @@
-#include "tools/train/input.h"
+#include "lib/engine/input.h"
 
 #include "lib/data/augment.h"
 
@@ -17,13 +17,16 @@ LoaderOptions CommonOptions(const DataConfig& data, int batch_size, int image_si
 
 }  // namespace
 
-LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size) {
+int TrainImageSize(const TrainConfig& config, int epoch) { return config.data().image_size(); }
+
+LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int epoch) {
   const DataConfig& data = config.data();
-  LoaderOptions options = CommonOptions(data, batch_size, data.image_size());
+  const int image_size = TrainImageSize(config, epoch);
+  LoaderOptions options = CommonOptions(data, batch_size, image_size);
   options.sampler.seed = config.seed();
   options.sampler.drop_last_batch = true;
   TrainTransformOptions transform;
-  transform.size = data.image_size();
+  transform.size = image_size;
   transform.min_scale = data.min_scale();
   transform.flip = data.flip();
   options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {

@@ -1,44 +1,39 @@
-#include "tools/train/trainer.h"
+#include "lib/engine/trainer.h"
 
-#include <sys/resource.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <algorithm>
+#include <utility>
 
 #include <glog/logging.h>
 #include <torch/torch.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/match.h"
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
-#include "lib/io/file.h"
+#include "lib/engine/build.h"
+#include "lib/engine/config.h"
+#include "lib/engine/evaluate.h"
+#include "lib/engine/input.h"
+#include "lib/engine/run_dir.h"
+#include "lib/engine/step.h"
 #include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
-#include "lib/model/memory_format.h"
 #include "lib/model/resnet.h"
 #include "lib/model/summary.h"
-#include "lib/train/device.h"
 #include "lib/train/checkpoint.h"
-#include "lib/train/grad_scaler.h"
-#include "lib/train/loss.h"
+#include "lib/train/device.h"
 #include "lib/train/metrics.h"
-#include "lib/train/optimizer.h"
 #include "lib/train/schedule.h"
-#include "lib/train/tensorboard.h"
 #include "lib/util/progress.h"
 #include "lib/util/stop_signals.h"
-#include "tools/train/config.h"
-#include "tools/train/input.h"
-#include "tools/train/step.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
 #include "proto/train_log.pb.h"
@@ -49,114 +44,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// TensorBoard tags of the per-step scalars, logged at the step's index; the per-epoch ones
-// ("train/loss", "val/top1", ...) are logged at the step count that ends the epoch.
-constexpr char kStepLossTag[] = "train/step_loss";
-constexpr char kLrTag[] = "train/lr";
-
-struct RunPaths {
-  explicit RunPaths(const std::string& run_dir)
-      : config(run_dir + "/config.txtpb"),
-        summary(run_dir + "/model_summary.txtpb"),
-        log(run_dir + "/train_log.pb"),
-        checkpoints(run_dir + "/checkpoints"),
-        last(checkpoints + "/last.ckpt"),
-        best(checkpoints + "/best.ckpt"),
-        mid_epoch(checkpoints + "/mid_epoch.ckpt"),
-        tensorboard(run_dir + "/tensorboard") {}
-  std::string EpochCheckpoint(int epoch) const { return absl::StrFormat("%s/epoch_%04d.ckpt", checkpoints, epoch); }
-  std::string config, summary, log, checkpoints, last, best, mid_epoch, tensorboard;
-};
-
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
-double WallTime() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// On CUDA, the most memory tensors of `device` held since the last ResetPeakMemory (what
-// torch.cuda.max_memory_allocated reports); on the CPU, the process's peak resident set.
-int64_t PeakMemoryBytes(const torch::Device& device) {
-  if (device.is_cuda()) {
-    const c10::CachingDeviceAllocator::DeviceStats stats =
-        c10::getDeviceAllocator(c10::kCUDA)->getDeviceStats(std::max<c10::DeviceIndex>(device.index(), 0));
-    return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
-  }
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
-}
-
-void ResetPeakMemory(const torch::Device& device) {
-  if (device.is_cuda()) c10::getDeviceAllocator(c10::kCUDA)->resetPeakStats(std::max<c10::DeviceIndex>(device.index(), 0));
-}
-
-// Classes of two datasets must be the same WNIDs in the same order, so labels mean the same.
-absl::Status CheckSameClasses(const ImageDataset& train, const ImageDataset& val) {
-  const auto& a = train.classes();
-  const auto& b = val.classes();
-  if (a.size() != b.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(val.source(), " has ", b.size(), " classes, ", train.source(),
-                                                   " has ", a.size(), "; shard val with --classes_from"));
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].wnid() != b[i].wnid()) {
-      return absl::InvalidArgumentError(absl::StrCat("class ", i, " is ", a[i].wnid(), " in ", train.source(),
-                                                     " but ", b[i].wnid(), " in ", val.source()));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// A checkpoint file of the run and where it stands.
-struct SavedState {
-  std::string path;
-  TrainState state;
-};
-
-// The checkpoints in `dir` whose state reads, newest first: by step, then completed epochs
-// before mid-epoch states of the same step, then last.ckpt before its copies (best, epoch_N).
-// Files whose state does not read go to `refused`.
-std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std::string>* refused) {
-  std::vector<SavedState> found;
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const std::string path = entry.path().string();
-    if (!absl::EndsWith(path, ".ckpt")) continue;  // AtomicFile's temporaries end in .tmp.XXXXXX
-    absl::StatusOr<TrainState> state = ReadTrainState(path);
-    if (state.ok()) {
-      found.push_back({path, std::move(*state)});
-    } else {
-      refused->push_back(std::string(state.status().message()));
-    }
-  }
-  std::sort(found.begin(), found.end(), [](const SavedState& a, const SavedState& b) {
-    const auto key = [](const SavedState& s) {
-      return std::make_tuple(s.state.step(), s.state.epoch(), !s.state.has_epoch_progress());
-    };
-    if (key(a) != key(b)) return key(a) > key(b);
-    const bool a_last = absl::EndsWith(a.path, "/last.ckpt"), b_last = absl::EndsWith(b.path, "/last.ckpt");
-    return a_last != b_last ? a_last : a.path < b.path;
-  });
-  return found;
-}
-
-// Epoch checkpoints epoch_NNNN.ckpt in `dir`, oldest first.
-std::vector<std::string> EpochCheckpoints(const std::string& dir) {
-  std::vector<std::string> paths;
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
-    int epoch = 0;
-    if (absl::StartsWith(name, "epoch_") && absl::EndsWith(name, ".ckpt") &&
-        absl::SimpleAtoi(name.substr(6, name.size() - 11), &epoch)) {
-      paths.push_back(entry.path().string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
+// One phase (training or validation) of an epoch, as far as it went.
 struct PhaseResult {
   ClassificationCounts counts;
   double seconds = 0;
@@ -198,44 +88,64 @@ PhaseResult FromProgress(const EpochProgress& progress) {
 // Everything one run holds while training.
 class Trainer {
  public:
-  Trainer(const TrainOptions& options, torch::Device device) : options_(options), paths_(options.run_dir), device_(device) {}
+  Trainer(const TrainOptions& options, torch::Device device, ProcessGroup& group)
+      : options_(options), paths_(options.run_dir), device_(device), group_(group) {}
 
   absl::Status Run();
 
  private:
-  absl::Status Setup();
+  // What the run directory holds and the command asks for: config_, resuming_, stats_.
+  absl::Status ResolveRun(const std::vector<SavedState>& candidates);
+  absl::Status OpenData(const std::vector<SavedState>& candidates);
   absl::Status ResolveRunConfig(const TrainConfig& saved);
   absl::Status LoadNewestGoodCheckpoint(const std::vector<SavedState>& candidates);
   absl::Status BuildSchedule();
   absl::Status ApplyScheduleChanges();
+  absl::Status StartLogs();
+  absl::Status Setup();
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
-  absl::StatusOr<PhaseResult> Evaluate(int epoch, const PhaseResult& train);
+  absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train);
   absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val);
   absl::Status Save(const std::string& path, const std::string& kind);
   absl::Status SaveMidEpoch(const EpochProgress& progress);
-  bool MidEpochCheckpointDue() const;
+  // The loop's decisions at a step boundary, the same in every process of the group.
+  bool StopAgreed() const { return group_.Any(StopRequested()); }
+  bool MidEpochCheckpointAgreed() const;
   absl::Status Stopped(const std::string& checkpoint) const;
   EpochMetrics Metrics(int epoch, const std::string& phase, const PhaseResult& result) const;
+  // Calls `call` on every hook, the run's own first; the first error ends the call.
+  template <typename Call>
+  absl::Status ForEachHook(const Call& call);
 
   const TrainOptions& options_;
   const RunPaths paths_;
   const torch::Device device_;
+  ProcessGroup& group_;
   TrainConfig config_;
   ChannelStats stats_;
   std::unique_ptr<ImageDataset> train_data_, val_data_;
-  std::unique_ptr<Normalizer> normalizer_;
+  std::optional<Normalizer> normalizer_;
   ResNet model_{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  Optimization optimization_;
   std::unique_ptr<LrSchedule> schedule_;
-  std::unique_ptr<GradScaler> scaler_;
-  std::unique_ptr<TrainStep> step_;
-  std::unique_ptr<EventWriter> events_;
+  std::vector<std::unique_ptr<TrainHook>> own_hooks_;
   TrainState state_;
   bool resuming_ = false;
   int64_t micro_batch_ = 0;
   int64_t steps_per_epoch_ = 0;
   Clock::time_point last_checkpoint_ = Clock::now();
 };
+
+template <typename Call>
+absl::Status Trainer::ForEachHook(const Call& call) {
+  for (const std::unique_ptr<TrainHook>& hook : own_hooks_) {
+    if (absl::Status status = call(*hook); !status.ok()) return status;
+  }
+  for (TrainHook* hook : options_.hooks) {
+    if (absl::Status status = call(*hook); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
 
 // The config of an existing run continued by this command: the run's own, with the command's
 // run settings, refused if the command describes another run.
@@ -263,7 +173,7 @@ absl::Status Trainer::LoadNewestGoodCheckpoint(const std::vector<SavedState>& ca
   std::vector<std::string> refused;
   for (const SavedState& candidate : candidates) {
     TrainState loaded;
-    absl::Status status = LoadCheckpoint(candidate.path, &loaded, *model_, optimizer_.get());
+    absl::Status status = LoadCheckpoint(candidate.path, &loaded, *model_, optimization_.optimizer.get());
     if (status.ok()) {
       state_ = std::move(loaded);
       LOG(INFO) << "resuming " << candidate.path << ": " << state_.epoch() << " epochs"
@@ -336,16 +246,11 @@ absl::Status Trainer::ApplyScheduleChanges() {
   return absl::OkStatus();
 }
 
-absl::Status Trainer::Setup() {
-  std::vector<std::string> unreadable;
-  const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
-  for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;
+
+// Whether the run continues from a checkpoint, its config, and its statistics.
+absl::Status Trainer::ResolveRun(const std::vector<SavedState>& candidates) {
   resuming_ = !candidates.empty();
   if (!resuming_) {
-    if (!unreadable.empty()) {
-      return absl::DataLossError(absl::StrCat("no checkpoint of ", options_.run_dir, " can be read: ",
-                                              absl::StrJoin(unreadable, "; ")));
-    }
     if (options_.resume || options_.extend_epochs > 0 || !options_.freeze_lr.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(paths_.checkpoints, " holds no checkpoint to continue"));
     }
@@ -367,12 +272,14 @@ absl::Status Trainer::Setup() {
   } else {
     return absl::InvalidArgumentError("--stats is required to start a run");
   }
-  absl::StatusOr<Normalizer> normalizer = Normalizer::Create(stats_, device_);
-  if (!normalizer.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(options_.stats, ": ", normalizer.status().message()));
-  }
-  normalizer_ = std::make_unique<Normalizer>(std::move(*normalizer));
+  absl::StatusOr<Normalizer> normalizer = BuildNormalizer(stats_, device_, options_.stats);
+  if (!normalizer.ok()) return normalizer.status();
+  normalizer_.emplace(std::move(*normalizer));
+  return absl::OkStatus();
+}
 
+// The datasets and the batch arithmetic; a resumed run's data must be the data it trains on.
+absl::Status Trainer::OpenData(const std::vector<SavedState>& candidates) {
   absl::StatusOr<std::unique_ptr<ImageDataset>> train = OpenImageDataset(options_.train_data);
   if (!train.ok()) return train.status();
   train_data_ = std::move(*train);
@@ -380,24 +287,20 @@ absl::Status Trainer::Setup() {
     absl::StatusOr<std::unique_ptr<ImageDataset>> val = OpenImageDataset(options_.val_data);
     if (!val.ok()) return val.status();
     val_data_ = std::move(*val);
-    if (absl::Status status = CheckSameClasses(*train_data_, *val_data_); !status.ok()) return status;
+    if (absl::Status status = CheckClasses(ClassWnids(*train_data_), train_data_->source(), *val_data_); !status.ok()) {
+      return status;
+    }
   }
-
   const int64_t batch = config_.data().batch_size();
-  if (batch % config_.grad_accumulation() != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("data.batch_size ", batch, " is not a multiple of grad_accumulation ",
-                                                   config_.grad_accumulation()));
-  }
-  micro_batch_ = batch / config_.grad_accumulation();
-  steps_per_epoch_ = static_cast<int64_t>(train_data_->size()) / batch;
-  if (steps_per_epoch_ == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(options_.train_data, " has ", train_data_->size(),
-                                                   " images, fewer than one batch of ", batch));
-  }
+  absl::StatusOr<int64_t> micro_batch = MicroBatchSize(config_, batch);
+  if (!micro_batch.ok()) return micro_batch.status();
+  micro_batch_ = *micro_batch;
+  absl::StatusOr<int64_t> steps = StepsPerEpoch(*train_data_, options_.train_data, batch);
+  if (!steps.ok()) return steps.status();
+  steps_per_epoch_ = *steps;
   if (resuming_) {
     const TrainState& saved = candidates.front().state;
-    std::vector<std::string> classes;
-    for (const ClassInfo& info : train_data_->classes()) classes.push_back(info.wnid());
+    const std::vector<std::string> classes = ClassWnids(*train_data_);
     if (!std::equal(classes.begin(), classes.end(), saved.classes().begin(), saved.classes().end()) ||
         saved.steps_per_epoch() != steps_per_epoch_) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -406,31 +309,56 @@ absl::Status Trainer::Setup() {
           saved.steps_per_epoch(), ")"));
     }
   }
+  return absl::OkStatus();
+}
 
-  absl::StatusOr<ResNetOptions> model_options =
-      ResNetOptionsFromName(config_.model().name(), static_cast<int64_t>(train_data_->classes().size()));
-  if (!model_options.ok()) return model_options.status();
-  model_options->zero_init_residual = config_.model().zero_init_residual();
-  torch::manual_seed(config_.seed());
-  if (config_.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
-  model_ = ResNet(*model_options);
+// config.txtpb, train_log.pb as of the checkpoint, and the run's own hooks.
+absl::Status Trainer::StartLogs() {
+  *state_.mutable_config() = config_;
+  state_.mutable_log()->set_total_epochs(config_.epochs());
+  if (!group_.writes_outputs()) return absl::OkStatus();
+  if (absl::Status status = WriteProtoFile(paths_.config, config_); !status.ok()) return status;
+  if (resuming_ || fs::exists(paths_.log)) {
+    if (absl::Status status = WriteProtoFile(paths_.log, state_.log()); !status.ok()) return status;
+  }
+  // Events after the checkpoint (or, starting afresh, of an attempt that never saved one) are
+  // dropped: they will be logged again.
+  absl::StatusOr<std::unique_ptr<TrainHook>> tensorboard = MakeTensorBoardHook(
+      paths_.tensorboard, resuming_ ? state_.step() : 0, resuming_ && !state_.has_epoch_progress());
+  if (!tensorboard.ok()) return tensorboard.status();
+  own_hooks_.push_back(std::move(*tensorboard));
+  own_hooks_.push_back(MakeEpochLogHook());
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Setup() {
+  std::vector<std::string> unreadable;
+  const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
+  for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;
+  if (candidates.empty() && !unreadable.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("no checkpoint of ", options_.run_dir, " can be read: ", absl::StrJoin(unreadable, "; ")));
+  }
+  if (absl::Status status = ResolveRun(candidates); !status.ok()) return status;
+  if (absl::Status status = OpenData(candidates); !status.ok()) return status;
+
+  absl::StatusOr<ResNet> model = BuildModel(config_, static_cast<int64_t>(train_data_->classes().size()));
+  if (!model.ok()) return model.status();
+  model_ = std::move(*model);
   fs::create_directories(paths_.checkpoints);
-  if (!resuming_) {
+  if (!resuming_ && group_.writes_outputs()) {
     const int image = config_.data().eval_size();
     if (absl::Status status = WriteProtoFile(paths_.summary, SummarizeResNet(model_, {1, 3, image, image}));
         !status.ok()) {
       return status;
     }
   }
-  model_->to(device_);
-  if (config_.channels_last()) ConvertToChannelsLast(*model_);
-
-  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
-      MakeOptimizer(config_.optimizer(), *model_, PeakLr(config_.schedule(), batch));
-  if (!optimizer.ok()) return optimizer.status();
-  optimizer_ = std::move(*optimizer);
-  scaler_ = std::make_unique<GradScaler>(config_.precision() == "fp16");
-  step_ = std::make_unique<TrainStep>(config_, model_, *optimizer_, *scaler_, device_);
+  PlaceModel(config_, device_, model_);
+  const int64_t batch = config_.data().batch_size();
+  absl::StatusOr<Optimization> optimization =
+      BuildOptimization(config_, model_, PeakLr(config_.schedule(), batch), device_, &group_);
+  if (!optimization.ok()) return optimization.status();
+  optimization_ = std::move(*optimization);
 
   if (resuming_) {
     if (absl::Status status = LoadNewestGoodCheckpoint(candidates); !status.ok()) return status;
@@ -438,7 +366,7 @@ absl::Status Trainer::Setup() {
     if (absl::Status status = ResolveRunConfig(state_.config()); !status.ok()) return status;
     std::vector<double> scaler_state(state_.grad_scaler_state().begin(), state_.grad_scaler_state().end());
     if (!scaler_state.empty()) {
-      if (absl::Status status = scaler_->LoadState(scaler_state); !status.ok()) return status;
+      if (absl::Status status = optimization_.scaler->LoadState(scaler_state); !status.ok()) return status;
     }
     if (absl::Status status = RestoreRngState(state_); !status.ok()) return status;
     if (absl::Status status = BuildSchedule(); !status.ok()) return status;
@@ -451,32 +379,15 @@ absl::Status Trainer::Setup() {
     log->set_batch_size(batch);
     log->set_device(device_.str());
     *state_.mutable_stats() = stats_;
-    for (const ClassInfo& info : train_data_->classes()) state_.add_classes(info.wnid());
+    for (const std::string& wnid : ClassWnids(*train_data_)) state_.add_classes(wnid);
     state_.set_steps_per_epoch(steps_per_epoch_);
   }
-  *state_.mutable_config() = config_;
-  state_.mutable_log()->set_total_epochs(config_.epochs());
-  if (absl::Status status = WriteProtoFile(paths_.config, config_); !status.ok()) return status;
-  // Events after the checkpoint (or, starting afresh, of an attempt that never saved one) are
-  // dropped: they will be logged again. With S steps done, steps 0..S-1 logged theirs (at their
-  // index); the epoch that ended at S logged its metrics at S, and is done only if the
-  // checkpoint is from its end.
-  const int64_t steps_done = resuming_ ? state_.step() : 0;
-  const bool epoch_done = resuming_ && !state_.has_epoch_progress();
-  const auto keep = [steps_done, epoch_done](const std::string& tag, int64_t step) {
-    return step < steps_done || (step == steps_done && epoch_done && tag != kStepLossTag && tag != kLrTag);
-  };
-  EventRewriteResult rewrite;
-  if (absl::Status status = RewriteEvents(paths_.tensorboard, keep, &rewrite); !status.ok()) return status;
-  if (rewrite.events_dropped > 0) {
-    LOG(INFO) << "dropped " << rewrite.events_dropped << " TensorBoard events of steps after the checkpoint";
+  if (absl::Status status = StartLogs(); !status.ok()) return status;
+  if (resuming_) {
+    if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterLoad(state_); }); !status.ok()) {
+      return status;
+    }
   }
-  if (resuming_ || fs::exists(paths_.log)) {
-    if (absl::Status status = WriteProtoFile(paths_.log, state_.log()); !status.ok()) return status;
-  }
-  absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Create(paths_.tensorboard);
-  if (!events.ok()) return events.status();
-  events_ = std::move(*events);
   LOG(INFO) << absl::StrFormat("%s on %s: %d classes, %d train images, %d steps/epoch x %d epochs, peak lr %g",
                                config_.model().name(), device_.str(), train_data_->classes().size(),
                                train_data_->size(), steps_per_epoch_, config_.epochs(),
@@ -486,13 +397,18 @@ absl::Status Trainer::Setup() {
 }
 
 absl::Status Trainer::Save(const std::string& path, const std::string& kind) {
-  // Events up to this step become durable before the checkpoint that a resume keeps them for.
-  if (absl::Status status = events_->Flush(); !status.ok()) return status;
-  const std::vector<double> scaler_state = scaler_->State();
-  state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
-  if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
-  state_.set_kind(kind);
-  if (absl::Status status = SaveCheckpoint(path, state_, *model_, optimizer_.get()); !status.ok()) return status;
+  if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.BeforeSave(&state_); }); !status.ok()) {
+    return status;
+  }
+  if (group_.writes_outputs()) {
+    const std::vector<double> scaler_state = optimization_.scaler->State();
+    state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
+    if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
+    state_.set_kind(kind);
+    if (absl::Status status = SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get()); !status.ok()) {
+      return status;
+    }
+  }
   last_checkpoint_ = Clock::now();
   return absl::OkStatus();
 }
@@ -504,10 +420,11 @@ absl::Status Trainer::SaveMidEpoch(const EpochProgress& progress) {
   return status;
 }
 
-bool Trainer::MidEpochCheckpointDue() const {
+bool Trainer::MidEpochCheckpointAgreed() const {
   const CheckpointConfig& checkpoint = config_.checkpoint();
-  if (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) return true;
-  return checkpoint.every_minutes() > 0 && Seconds(last_checkpoint_) >= 60 * checkpoint.every_minutes();
+  const bool due = (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) ||
+                   (checkpoint.every_minutes() > 0 && Seconds(last_checkpoint_) >= 60 * checkpoint.every_minutes());
+  return group_.Any(due);
 }
 
 absl::Status Trainer::Stopped(const std::string& checkpoint) const {
@@ -519,7 +436,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   model_->train();
   const EpochProgress resumed = state_.epoch_progress();  // empty unless resuming mid-epoch
   state_.clear_epoch_progress();
-  Loader loader(*train_data_, TrainLoaderOptions(config_, static_cast<int>(micro_batch_)), epoch,
+  Loader loader(*train_data_, TrainLoaderOptions(config_, static_cast<int>(micro_batch_), epoch), epoch,
                 resumed.loader_batches());
   const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
 
@@ -534,6 +451,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   };
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
                        (micro_batches - resumed.micro_batches()) * micro_batch_);
+  TrainStep& step_arithmetic = *optimization_.step;
   Batch batch;
   int64_t micro = resumed.micro_batches();
   int64_t loader_batches = resumed.loader_batches();
@@ -542,7 +460,8 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     loader_batches = batch.index + 1;
     if (batch.labels.size(0) == 0) continue;
     torch::Tensor y = batch.labels.to(device_);
-    const MicroBatchResult micro_result = step_->Accumulate((*normalizer_)(batch.images, config_.channels_last()), y);
+    const MicroBatchResult micro_result =
+        step_arithmetic.Accumulate((*normalizer_)(batch.images, config_.channels_last()), y);
     const double loss_value = micro_result.loss;
     CountBatch(micro_result.logits, y, loss_value, &result.counts);
     running_loss = running_loss == 0 ? loss_value : 0.9 * running_loss + 0.1 * loss_value;
@@ -550,27 +469,34 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     progress.Add(batch.labels.size(0));
     progress.SetNote(absl::StrFormat("loss %.4f", running_loss));
     if (micro % config_.grad_accumulation() != 0) continue;
-    const int64_t step = state_.step();
-    const double lr = schedule_->LrAt(step);
-    step_->Apply(lr);
-    state_.set_step(step + 1);
-    if (step % config_.log_every_steps() == 0) {
+
+    StepEvent event;
+    event.epoch = epoch;
+    event.step = state_.step();
+    event.epochs = epoch - 1 + static_cast<double>(micro) / micro_batches;
+    event.lr = schedule_->LrAt(event.step);
+    event.loss = loss_value;
+    event.logged = event.step % config_.log_every_steps() == 0;
+    if (absl::Status status = step_arithmetic.Apply(event.lr); !status.ok()) return status;
+    state_.set_step(event.step + 1);
+    if (event.logged) {
       StepPoint* point = state_.mutable_log()->add_steps();
-      point->set_step(step);
-      point->set_epoch(epoch - 1 + static_cast<double>(micro) / micro_batches);
-      point->set_lr(lr);
-      point->set_loss(loss_value);
-      const double now = WallTime();
-      events_->AddScalar(kStepLossTag, step, loss_value, now).IgnoreError();
-      events_->AddScalar(kLrTag, step, lr, now).IgnoreError();
+      point->set_step(event.step);
+      point->set_epoch(event.epochs);
+      point->set_lr(event.lr);
+      point->set_loss(event.loss);
     }
-    if (StopRequested() || MidEpochCheckpointDue()) {
+    if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterStep(event); }); !status.ok()) {
+      return status;
+    }
+    const bool stop = StopAgreed();
+    if (stop || MidEpochCheckpointAgreed()) {
       update_timing();
       if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
           !status.ok()) {
         return status;
       }
-      if (StopRequested()) {
+      if (stop) {
         progress.Finish();
         return Stopped(paths_.mid_epoch);
       }
@@ -582,37 +508,30 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   return result;
 }
 
-absl::StatusOr<PhaseResult> Trainer::Evaluate(int epoch, const PhaseResult& train) {
+absl::StatusOr<PhaseResult> Trainer::Validate(int epoch, const PhaseResult& train) {
   model_->eval();
-  torch::NoGradGuard no_grad;
-  Loader loader(*val_data_, EvalLoaderOptions(config_, static_cast<int>(micro_batch_)), /*epoch=*/0);
-  PhaseResult result;
   ResetPeakMemory(device_);
-  const auto start = Clock::now();
-  ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val"), val_data_->size());
-  Batch batch;
-  while (loader.Next(&batch)) {
-    if (StopRequested()) {
-      // Validation is not saved part-way: the resumed run validates these weights again.
-      progress.Finish();
-      if (absl::Status status = SaveMidEpoch(ToProgress(train, 0, 0, /*train_done=*/true)); !status.ok()) {
-        return status;
-      }
-      return Stopped(paths_.mid_epoch);
+  EvaluateOptions options;
+  options.channels_last = config_.channels_last();
+  options.progress_label = absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val");
+  options.stop = [this] { return StopAgreed(); };
+  TrainStep& step_arithmetic = *optimization_.step;
+  absl::StatusOr<Evaluation> evaluation =
+      Evaluate([&](const torch::Tensor& images) { return step_arithmetic.Forward(images); }, *val_data_,
+               EvalLoaderOptions(config_, static_cast<int>(micro_batch_)), *normalizer_, options);
+  if (absl::IsCancelled(evaluation.status())) {
+    // Validation is not saved part-way: the resumed run validates these weights again.
+    if (absl::Status status = SaveMidEpoch(ToProgress(train, 0, 0, /*train_done=*/true)); !status.ok()) {
+      return status;
     }
-    if (batch.labels.size(0) == 0) continue;
-    torch::Tensor x = (*normalizer_)(batch.images, config_.channels_last());
-    torch::Tensor y = batch.labels.to(device_);
-    const torch::Tensor logits = step_->Forward(x);
-    const double loss = CrossEntropy(logits, y, 0.0).item<double>();
-    CountBatch(logits, y, loss, &result.counts);
-    progress.Add(batch.labels.size(0) + batch.skipped);
+    return Stopped(paths_.mid_epoch);
   }
-  progress.Finish();
-  if (!loader.status().ok()) return loader.status();
-  result.seconds = Seconds(start);
-  result.wait_seconds = loader.wait_seconds();
-  result.skipped = loader.skipped();
+  if (!evaluation.ok()) return evaluation.status();
+  PhaseResult result;
+  result.counts = evaluation->counts;
+  result.seconds = evaluation->seconds;
+  result.wait_seconds = evaluation->wait_seconds;
+  result.skipped = evaluation->result.images_skipped();
   result.peak_memory_bytes = PeakMemoryBytes(device_);
   return result;
 }
@@ -636,23 +555,20 @@ EpochMetrics Trainer::Metrics(int epoch, const std::string& phase, const PhaseRe
 
 absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val) {
   TrainLog* log = state_.mutable_log();
-  const double now = WallTime();
   // Epoch metrics are logged at the global step, like the per-step values, so that a resumed
   // run's rewrite (which drops events after the checkpoint's step) covers them too.
-  const int64_t step = state_.step();
+  EpochEvent event;
+  event.epoch = epoch;
+  event.step = state_.step();
   for (const auto& [phase, result] : {std::pair<std::string, const PhaseResult*>{"train", &train}, {"val", val}}) {
     if (result == nullptr) continue;
-    const EpochMetrics metrics = Metrics(epoch, phase, *result);
-    *log->add_epochs() = metrics;
+    event.metrics.push_back(Metrics(epoch, phase, *result));
+    event.skipped.push_back(result->skipped);
+    *log->add_epochs() = event.metrics.back();
     log->set_total_seconds(log->total_seconds() + result->seconds);
-    events_->AddScalar(phase + "/loss", step, metrics.loss(), now).IgnoreError();
-    events_->AddScalar(phase + "/top1", step, metrics.top1(), now).IgnoreError();
-    events_->AddScalar(phase + "/top5", step, metrics.top5(), now).IgnoreError();
-    events_->AddScalar(phase + "/images_per_sec", step, metrics.images_per_sec(), now).IgnoreError();
-    LOG(INFO) << absl::StrFormat("epoch %d %s: loss %.4f top-1 %.2f%% top-5 %.2f%% %.1f img/s (%.0f%% waiting for data)%s",
-                                 epoch, phase, metrics.loss(), metrics.top1(), metrics.top5(),
-                                 metrics.images_per_sec(), 100 * metrics.data_wait_fraction(),
-                                 result->skipped ? absl::StrCat(", ", result->skipped, " images skipped") : "");
+  }
+  if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterEpoch(event); }); !status.ok()) {
+    return status;
   }
   state_.set_epoch(epoch);
   state_.clear_epoch_progress();
@@ -663,6 +579,7 @@ absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseR
     best = true;
   }
   if (absl::Status status = Save(paths_.last, "last"); !status.ok()) return status;
+  if (!group_.writes_outputs()) return absl::OkStatus();
   if (absl::Status status = WriteProtoFile(paths_.log, *log); !status.ok()) return status;
   const CheckpointConfig& checkpoint = config_.checkpoint();
   if (checkpoint.every_epochs() > 0 && epoch % checkpoint.every_epochs() == 0) {
@@ -701,12 +618,12 @@ absl::Status Trainer::Run() {
     }
     std::optional<PhaseResult> val;
     if (val_data_ != nullptr && (epoch % config_.eval_every_epochs() == 0 || epoch == config_.epochs())) {
-      absl::StatusOr<PhaseResult> evaluated = Evaluate(epoch, train);
-      if (!evaluated.ok()) return evaluated.status();
-      val = std::move(*evaluated);
+      absl::StatusOr<PhaseResult> validated = Validate(epoch, train);
+      if (!validated.ok()) return validated.status();
+      val = std::move(*validated);
     }
     if (absl::Status status = EndEpoch(epoch, train, val ? &*val : nullptr); !status.ok()) return status;
-    if (StopRequested() && epoch < config_.epochs()) return Stopped(paths_.last);
+    if (StopAgreed() && epoch < config_.epochs()) return Stopped(paths_.last);
   }
   LOG(INFO) << absl::StrFormat("done: best val top-1 %.2f%% at epoch %d; run in %s", state_.best_top1(),
                                state_.best_epoch(), options_.run_dir);
@@ -722,10 +639,12 @@ absl::Status RunTraining(const TrainOptions& options) {
   std::error_code error;
   fs::create_directories(options.run_dir, error);
   if (error) return absl::InvalidArgumentError(absl::StrCat("cannot create --run_dir ", options.run_dir, ": ", error.message()));
-  absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(options.run_dir + "/train.lock");
+  absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(RunPaths(options.run_dir).lock);
   if (!lock.ok()) return lock.status();
+  SingleProcess single_process;
+  ProcessGroup& group = options.process_group != nullptr ? *options.process_group : single_process;
   try {
-    Trainer trainer(options, *device);
+    Trainer trainer(options, *device, group);
     return trainer.Run();
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("LibTorch: ", e.what_without_backtrace()));

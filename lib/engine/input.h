@@ -1,0 +1,25 @@
+// The input pipelines of a TrainConfig: what `train`, `lr_find` and validation feed the model.
+#ifndef FORGE_LIB_ENGINE_INPUT_H_
+#define FORGE_LIB_ENGINE_INPUT_H_
+
+#include "lib/data/loader.h"
+#include "proto/train_config.pb.h"
+
+namespace forge {
+
+// The training crop size of `epoch` (1-based). Today data.image_size for every epoch; per-epoch
+// input resolution (progressive resizing) is decided here, and every caller already asks per epoch.
+int TrainImageSize(const TrainConfig& config, int epoch);
+
+// Training batches of `batch_size` images for `epoch`: shuffled by config.seed (the same order for
+// any thread count), RandomResizedCrop to TrainImageSize(config, epoch) with data.min_scale,
+// optional flip, the last partial batch dropped.
+LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int epoch);
+
+// Evaluation batches in dataset order: resize the shorter side to data.eval_size /
+// data.eval_crop_ratio, center crop data.eval_size.
+LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size);
+
+}  // namespace forge
+
+#endif  // FORGE_LIB_ENGINE_INPUT_H_

@@ -1,0 +1,185 @@
+// eval on the tiny training inputs with a freshly initialised ResNet-18: from a checkpoint, from
+// bare weights, with flip TTA and predictions, and refusing what does not fit.
+#include "tools/eval/eval.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "absl/strings/match.h"
+#include "lib/io/proto_file.h"
+#include "lib/model/resnet.h"
+#include "lib/train/checkpoint.h"
+#include "proto/checkpoint.pb.h"
+#include "proto/stats.pb.h"
+#include "testdata/tiny_training_inputs.h"
+
+namespace forge {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kImages = 40;
+constexpr int kClasses = 10;
+
+// A checkpoint and bare weights of one ResNet-18 for the tiny inputs' classes, and the inputs.
+class EvalTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(::testing::TempDir() + "/eval_test");
+    fs::remove_all(*dir_);
+    absl::StatusOr<testdata::TinyTrainingInputs> inputs = testdata::WriteTinyTrainingInputs(*dir_ + "/inputs");
+    ASSERT_TRUE(inputs.ok()) << inputs.status();
+    inputs_ = new testdata::TinyTrainingInputs(*inputs);
+
+    torch::manual_seed(3);
+    absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", kClasses);
+    ASSERT_TRUE(options.ok());
+    ResNet model(*options);
+    TrainState state;
+    state.mutable_config()->mutable_model()->set_name("resnet18");
+    ASSERT_TRUE(ReadProtoFile(inputs_->stats, state.mutable_stats()).ok());
+    for (const fs::directory_entry& entry : fs::directory_iterator(inputs_->train)) {
+      state.add_classes(entry.path().filename().string());
+    }
+    std::sort(state.mutable_classes()->begin(), state.mutable_classes()->end());
+    ASSERT_TRUE(SaveCheckpoint(Checkpoint(), state, *model, /*optimizer=*/nullptr).ok());
+    torch::save(model, Weights());
+  }
+
+  static std::string Checkpoint() { return *dir_ + "/model.ckpt"; }
+  static std::string Weights() { return *dir_ + "/weights.pt"; }
+
+  static EvalToolOptions Options(const std::string& checkpoint) {
+    EvalToolOptions options;
+    options.checkpoint = checkpoint;
+    options.data = inputs_->train;
+    options.resize_shorter = 37;
+    options.center_crop = 32;
+    options.batch_size = 16;
+    options.device = "cpu";
+    options.threads = 2;
+    return options;
+  }
+
+  static std::string* dir_;
+  static testdata::TinyTrainingInputs* inputs_;
+};
+
+std::string* EvalTest::dir_ = nullptr;
+testdata::TinyTrainingInputs* EvalTest::inputs_ = nullptr;
+
+int64_t Sum(const google::protobuf::RepeatedField<int64_t>& values) {
+  int64_t sum = 0;
+  for (int64_t v : values) sum += v;
+  return sum;
+}
+
+TEST_F(EvalTest, CheckpointGivesAccuracyPerClassAndConfusion) {
+  absl::StatusOr<EvalResult> result = RunEval(Options(Checkpoint()));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->images(), kImages);
+  EXPECT_EQ(result->images_skipped(), 0);
+  ASSERT_EQ(result->classes_size(), kClasses);
+  ASSERT_EQ(result->per_class_size(), kClasses);
+  int64_t support = 0, hits = 0;
+  for (const ClassResult& c : result->per_class()) {
+    support += c.support();
+    hits += c.top1_hits();
+    EXPECT_LE(c.top1_hits(), c.top5_hits());
+  }
+  EXPECT_EQ(support, kImages);
+  EXPECT_DOUBLE_EQ(result->top1(), 100.0 * hits / kImages);
+  ASSERT_EQ(result->confusion_size(), kClasses * kClasses);
+  EXPECT_EQ(Sum(result->confusion()), kImages);
+  EXPECT_GT(result->loss(), 0);
+  EXPECT_EQ(result->predictions_size(), 0);
+  EXPECT_EQ(result->options().checkpoint(), Checkpoint());
+  EXPECT_FALSE(result->options().flip_tta());
+}
+
+TEST_F(EvalTest, PredictionsHoldEachImagesTopFive) {
+  EvalToolOptions options = Options(Checkpoint());
+  options.predictions = true;
+  absl::StatusOr<EvalResult> result = RunEval(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->predictions_size(), kImages);
+  int64_t top1_hits = 0;
+  for (const ImagePrediction& prediction : result->predictions()) {
+    ASSERT_EQ(prediction.top5_size(), 5);
+    ASSERT_EQ(prediction.top5_probability_size(), 5);
+    for (int j = 1; j < 5; ++j) EXPECT_GE(prediction.top5_probability(j - 1), prediction.top5_probability(j));
+    EXPECT_TRUE(absl::StrContains(prediction.source(), result->classes(prediction.label()).wnid()));
+    top1_hits += prediction.top5(0) == prediction.label();
+  }
+  EXPECT_DOUBLE_EQ(result->top1(), 100.0 * top1_hits / kImages);
+}
+
+TEST_F(EvalTest, FlipTtaEvaluatesTheMirrorToo) {
+  EvalToolOptions options = Options(Checkpoint());
+  absl::StatusOr<EvalResult> plain = RunEval(options);
+  options.flip_tta = true;
+  absl::StatusOr<EvalResult> tta = RunEval(options);
+  ASSERT_TRUE(plain.ok() && tta.ok());
+  EXPECT_EQ(tta->images(), kImages);
+  EXPECT_TRUE(tta->options().flip_tta());
+  // Averaging with the mirror's probabilities changes the loss of an untrained model's
+  // predictions (a network is not mirror-symmetric).
+  EXPECT_NE(tta->loss(), plain->loss());
+}
+
+TEST_F(EvalTest, BareWeightsNeedTheModelAndStatistics) {
+  EvalToolOptions options = Options(Weights());
+  absl::Status status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--model")) << status;
+
+  options.model = "resnet18";
+  status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--stats")) << status;
+
+  options.stats = inputs_->stats;
+  absl::StatusOr<EvalResult> bare = RunEval(options);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  absl::StatusOr<EvalResult> from_checkpoint = RunEval(Options(Checkpoint()));
+  ASSERT_TRUE(from_checkpoint.ok());
+  EXPECT_EQ(bare->top1(), from_checkpoint->top1()) << "the same weights";
+  EXPECT_EQ(bare->loss(), from_checkpoint->loss());
+
+  options.model = "resnet34";
+  status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), Weights())) << status;
+}
+
+TEST_F(EvalTest, RefusesDataWhoseClassesDifferFromTheCheckpoints) {
+  // The same images with the last class under another WNID.
+  const std::string other = *dir_ + "/other_classes";
+  fs::remove_all(other);
+  fs::copy(inputs_->train, other, fs::copy_options::recursive);
+  std::vector<std::string> wnids;
+  for (const fs::directory_entry& entry : fs::directory_iterator(other)) wnids.push_back(entry.path().filename());
+  std::sort(wnids.begin(), wnids.end());
+  fs::rename(other + "/" + wnids.back(), other + "/n99999999");
+  EvalToolOptions options = Options(Checkpoint());
+  options.data = other;
+  absl::Status status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "n99999999")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), Checkpoint())) << status;
+}
+
+TEST_F(EvalTest, RefusesMissingFilesAndBadSizes) {
+  EXPECT_TRUE(absl::IsNotFound(RunEval(Options(*dir_ + "/missing.ckpt")).status()));
+  EvalToolOptions options = Options(Checkpoint());
+  options.center_crop = 64;  // larger than resize_shorter
+  EXPECT_TRUE(absl::IsInvalidArgument(RunEval(options).status()));
+}
+
+}  // namespace
+}  // namespace forge
