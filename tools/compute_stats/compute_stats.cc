@@ -4,11 +4,14 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "lib/data/dataset.h"
 #include "lib/data/random.h"
 #include "lib/image/decode.h"
+#include "lib/image/image.h"
 #include "lib/image/resize.h"
 #include "lib/util/progress.h"
 #include "tools/compute_stats/channel_moments.h"
@@ -16,16 +19,29 @@
 namespace forge {
 namespace {
 
-// Reads, decodes and transforms sample `i` as evaluation would.
+// Reads, decodes and transforms sample `i` as evaluation would. Every size it computes from
+// the image is bounded: the decoder's max_pixels, then ShorterSideSize's bounds (checked on
+// the header before decoding, so an extreme aspect ratio costs no decode).
 absl::StatusOr<Image> LoadImage(const ImageDataset& dataset, size_t i,
                                 const ComputeStatsOptions& options) {
   absl::StatusOr<EncodedSample> sample = dataset.Read(i);
   if (!sample.ok()) return sample.status();
+  if (options.resize_shorter > 0) {
+    absl::StatusOr<ImageHeader> header = ReadImageHeader(sample->image);
+    if (!header.ok()) return header.status();
+    absl::StatusOr<std::pair<int, int>> size =
+        ShorterSideSize(header->width, header->height, options.resize_shorter);
+    if (!size.ok()) return size.status();
+  }
   DecodeOptions decode_options;
   decode_options.max_pixels = options.max_pixels;
   absl::StatusOr<Image> image = DecodeImage(sample->image, decode_options);
   if (!image.ok()) return image.status();
-  if (options.resize_shorter > 0) *image = ResizeShorterSide(*image, options.resize_shorter);
+  if (options.resize_shorter > 0) {
+    absl::StatusOr<Image> resized = ResizeShorterSide(*image, options.resize_shorter);
+    if (!resized.ok()) return resized.status();
+    *image = std::move(*resized);
+  }
   if (options.center_crop > 0) *image = CenterCrop(*image, options.center_crop, options.center_crop);
   return image;
 }
@@ -34,6 +50,17 @@ absl::Status ValidateOptions(const ComputeStatsOptions& options) {
   if (options.data.empty()) return absl::InvalidArgumentError("--data is required");
   if (options.resize_shorter < 0) return absl::InvalidArgumentError("--resize_shorter must be >= 0");
   if (options.center_crop < 0) return absl::InvalidArgumentError("--center_crop must be >= 0");
+  if (options.center_crop > 0) {
+    if (absl::Status status = CheckImageSize(options.center_crop, options.center_crop);
+        !status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--center_crop=", options.center_crop, ": ", status.message()));
+    }
+  }
+  if (options.resize_shorter > kMaxImageSide) {
+    return absl::InvalidArgumentError(absl::StrCat("--resize_shorter must be at most ",
+                                                   kMaxImageSide));
+  }
   if (options.sample < 0) return absl::InvalidArgumentError("--sample must be >= 0");
   if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
   return absl::OkStatus();

@@ -24,9 +24,10 @@ struct ComputeStatsOptions {
 };
 
 // Reads the images of `options.data` and returns their statistics. The result is identical
-// whatever `threads` is. Unreadable images are skipped and listed (or, with `strict`, fail the
-// run with InvalidArgument naming the file). Fails if the dataset cannot be listed, if the
-// options are invalid, or if no image could be read.
+// whatever `threads` is. Unreadable images, and images whose resize would exceed lib/image's
+// size bounds (an extreme aspect ratio; see ShorterSideSize), are skipped and listed (or, with
+// `strict`, fail the run with InvalidArgument naming the file). Fails if the dataset cannot be
+// listed, if the options are invalid, or if no image could be read.
 absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options);
 
 }  // namespace forge

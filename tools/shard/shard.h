@@ -68,6 +68,9 @@ std::string JournalFileName(const std::string& split);
 // their recorded sizes and CRC-32Cs and redoes the rest; anything else starts over. A finished
 // run (manifest present) is checked the same way and, if intact, left alone.
 //
+// An image is unusable, skipped and listed, when it cannot be read or decoded or when its
+// downscale would break lib/image's size bounds (CheckImageSize).
+//
 // Fails with InvalidArgument / NotFound for bad options or inputs (a missing folder, unknown
 // class folders, an unusable image under `strict`, naming the file), and with the error of
 // the file that could not be written otherwise.
