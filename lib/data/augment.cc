@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "lib/data/random.h"
 #include "lib/image/decode.h"
 #include "lib/image/image.h"
@@ -106,6 +107,10 @@ void JitterColors(double brightness, double contrast, double saturation, Image* 
 
 absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptions& options,
                             uint64_t seed, uint8_t* out) {
+  if (absl::Status status = CheckImageSize(options.size, options.size); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid training crop size ", options.size, ": ", status.message()));
+  }
   absl::StatusOr<ImageHeader> header = ReadImageHeader(encoded);
   if (!header.ok()) return header.status();
   std::mt19937_64 rng(seed);
@@ -151,13 +156,27 @@ absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptio
 
 absl::Status EvalTransform(absl::string_view encoded, const EvalTransformOptions& options,
                            uint8_t* out) {
-  absl::StatusOr<Image> image = DecodeImage(encoded, options.decode);
-  if (!image.ok()) return image.status();
+  if (absl::Status status = CheckImageSize(options.size, options.size); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid evaluation crop size ", options.size, ": ", status.message()));
+  }
   const int shorter = options.resize_shorter > 0
                           ? options.resize_shorter
                           : static_cast<int>(std::floor(options.size / options.crop_ratio));
-  const Image cropped =
-      CenterCrop(ResizeShorterSide(*image, shorter), options.size, options.size);
+  // The resized size from the header first: an image whose resize would break the bounds is
+  // refused before its pixels are decoded.
+  absl::StatusOr<ImageHeader> header = ReadImageHeader(encoded);
+  if (!header.ok()) return header.status();
+  if (absl::StatusOr<std::pair<int, int>> size =
+          ShorterSideSize(header->width, header->height, shorter);
+      !size.ok()) {
+    return size.status();
+  }
+  absl::StatusOr<Image> image = DecodeImage(encoded, options.decode);
+  if (!image.ok()) return image.status();
+  absl::StatusOr<Image> resized = ResizeShorterSide(*image, shorter);
+  if (!resized.ok()) return resized.status();
+  const Image cropped = CenterCrop(*resized, options.size, options.size);
   std::memcpy(out, cropped.pixels.data(), cropped.pixels.size());
   return absl::OkStatus();
 }

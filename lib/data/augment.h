@@ -63,13 +63,17 @@ ImageRegion SampleRandomResizedCrop(int width, int height, const TrainTransformO
 // size x size; at k = 8 (crops no larger
 // than about `size`, or images that small) the pixels are exactly torchvision's on a PIL
 // image (crop, Pillow's bilinear resize, flip, ImageEnhance); at k < 8 they differ a little
-// (see DecodeRegion). Fails with InvalidArgument when the image cannot be decoded.
+// (see DecodeRegion). Fails with InvalidArgument when the image cannot be decoded or
+// options.size breaks CheckImageSize (lib/image/resize.h). Every buffer it allocates is bounded
+// by the crop, which lies inside the image the decoder accepted, and by size x size.
 absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptions& options,
                             uint64_t seed, uint8_t* out);
 
 // torchvision's Resize(floor(size / crop_ratio)) + CenterCrop(size) on the decoded image,
 // Pillow-exact: writes size x size x 3 bytes to `out`. Fails with InvalidArgument when the
-// image cannot be decoded.
+// image cannot be decoded, or when the resize would break lib/image's size bounds (an extreme
+// aspect ratio, e.g. 20000 x 2 resized to shorter side 256; see ShorterSideSize), checked from
+// the header before decoding.
 absl::Status EvalTransform(absl::string_view encoded, const EvalTransformOptions& options,
                            uint8_t* out);
 

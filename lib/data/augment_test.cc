@@ -360,6 +360,39 @@ TEST(TrainTransformTest, UndecodableIsInvalidArgument) {
   }
 }
 
+// Extreme aspect ratios pass the decoder's pixel limit; no transform may then ask for an
+// unbounded buffer. Training crops stay inside the image; evaluation refuses what its resize
+// cannot bound. A 1-pixel image works in both.
+TEST(TransformBoundsTest, ExtremeAspectRatiosAndOnePixel) {
+  std::vector<uint8_t> rgb(20000 * 2 * 3, 200);
+  const std::string wide = testdata::EncodePng(rgb.data(), 20000, 2, 3);
+  const std::string tall = testdata::EncodePng(rgb.data(), 2, 20000, 3);
+  const std::string wide_jpeg = testdata::EncodeJpeg(rgb.data(), 20000, 2, 90);
+  const std::string one = testdata::EncodeJpeg(rgb.data(), 1, 1, 90);
+  const TrainTransformOptions train;
+  const EvalTransformOptions eval;
+  std::vector<uint8_t> out(224 * 224 * 3);
+  for (const std::string* image : {&wide, &tall, &wide_jpeg}) {
+    EXPECT_TRUE(TrainTransform(*image, train, 7, out.data()).ok());
+    const absl::Status status = EvalTransform(*image, eval, out.data());
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+    EXPECT_NE(status.message().find("resizing"), std::string::npos) << status;
+  }
+  EXPECT_TRUE(TrainTransform(one, train, 7, out.data()).ok());
+  EXPECT_TRUE(EvalTransform(one, eval, out.data()).ok());
+  EXPECT_NEAR(out[0], 200, 3);  // JPEG rounding
+}
+
+TEST(TransformBoundsTest, OutputSizeOutsideTheBoundsIsInvalidArgument) {
+  const std::string jpeg = TexturedJpeg(64, 48);
+  TrainTransformOptions train;
+  train.size = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(TrainTransform(jpeg, train, 0, nullptr)));
+  EvalTransformOptions eval;
+  eval.size = 100000;
+  EXPECT_TRUE(absl::IsInvalidArgument(EvalTransform(jpeg, eval, nullptr)));
+}
+
 // ---------------------------------------------------------------------------------------
 // EvalTransform
 
@@ -375,7 +408,7 @@ TEST(EvalTransformTest, EqualsResizeShorterSideThenCenterCrop) {
     const std::string jpeg = TexturedJpeg(c.width, c.height);
     absl::StatusOr<Image> image = DecodeImage(jpeg);
     ASSERT_TRUE(image.ok()) << image.status();
-    const Image expected = CenterCrop(ResizeShorterSide(*image, c.shorter), c.size, c.size);
+    const Image expected = CenterCrop(ResizeShorterSide(*image, c.shorter).value(), c.size, c.size);
     EvalTransformOptions options;
     options.size = c.size;
     options.crop_ratio = c.crop_ratio;

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "lib/data/random.h"
+#include "lib/util/exception_status.h"
 
 namespace forge {
 
@@ -56,53 +59,48 @@ Loader::Loader(const ImageDataset& dataset, LoaderOptions options, int64_t epoch
       pinned_(options_.pin_memory && torch::cuda::is_available()),
       buffers_(options_.buffers != nullptr ? options_.buffers : std::make_shared<BatchBufferPool>()),
       epoch_(epoch),
-      sampler_(dataset.size(), options_.sampler, epoch),
-      next_to_make_(start_batch),
-      next_to_consume_(start_batch) {
-  const int threads = options_.threads > 0
-                          ? options_.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int t = 0; t < threads; ++t) workers_.emplace_back([this] { Work(); });
-}
-
-Loader::~Loader() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  space_.notify_all();
-  ready_.notify_all();
-  for (std::thread& worker : workers_) worker.join();
-}
-
-void Loader::Work() {
-  const int64_t prefetch = std::max(1, options_.prefetch_batches);
-  while (true) {
-    int64_t b;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      space_.wait(lock, [&] {
-        return stopping_ || !worker_status_.ok() || next_to_make_ >= sampler_.num_batches() ||
-               next_to_make_ < next_to_consume_ + prefetch;
+      sampler_(dataset.size(), options_.sampler, epoch) {
+  // The window is the prefetch depth: a worker starts batch b only while b is fewer than
+  // prefetch_batches ahead of the one Next() will hand out.
+  PipelineOptions pipeline;
+  pipeline.threads = options_.threads;  // 0: UsableCores()
+  pipeline.window = std::max(1, options_.prefetch_batches);
+  pipeline_ = std::make_unique<OrderedPipeline<Batch>>(
+      start_batch, sampler_.num_batches(), pipeline, [this](int64_t b) -> absl::StatusOr<Batch> {
+        // What escapes MakeBatch (e.g. the batch buffer's allocation) names the batch.
+        try {
+          return MakeBatch(b);
+        } catch (...) {
+          return CurrentExceptionStatus(absl::StrCat("batch ", b, " of epoch ", epoch_));
+        }
       });
-      if (stopping_ || !worker_status_.ok() || next_to_make_ >= sampler_.num_batches()) return;
-      b = next_to_make_++;
-    }
-    Batch batch;
-    absl::Status status = MakeBatch(b, &batch);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!status.ok()) {
-        if (worker_status_.ok()) worker_status_ = status;
-      } else {
-        done_.emplace(b, std::move(batch));
-      }
-    }
-    ready_.notify_all();
-  }
 }
 
-absl::Status Loader::MakeBatch(int64_t b, Batch* batch) {
+Loader::~Loader() = default;
+
+absl::StatusOr<int> Loader::MakeSample(size_t index, uint64_t seed, uint8_t* out) {
+  absl::Status status;
+  int label = 0;
+  // LibTorch and the allocator throw; on a worker thread that would end the process.
+  try {
+    absl::StatusOr<EncodedSample> sample = dataset_.Read(index);
+    status = sample.status();
+    if (sample.ok()) {
+      status = options_.transform(sample->image, seed, out);
+      label = sample->label;
+    }
+  } catch (...) {
+    return CurrentExceptionStatus(dataset_.Describe(index));
+  }
+  if (status.ok()) return label;
+  // A damaged record's error names its shard and offset already, and an undecodable image is
+  // only counted; anything else gets the sample's name.
+  if (absl::IsDataLoss(status) || absl::IsInvalidArgument(status)) return status;
+  return absl::Status(status.code(), absl::StrCat(dataset_.Describe(index), ": ", status.message()));
+}
+
+absl::StatusOr<Batch> Loader::MakeBatch(int64_t b) {
+  Batch batch;
   const std::vector<size_t> indices = sampler_.Batch(b);
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t sample_bytes = static_cast<int64_t>(options_.height) * options_.width * 3;
@@ -114,51 +112,37 @@ absl::Status Loader::MakeBatch(int64_t b, Batch* batch) {
   for (int64_t k = 0; k < n; ++k) {
     const uint64_t seed = MixSeed(options_.sampler.seed, static_cast<uint64_t>(epoch_),
                                   static_cast<uint64_t>(sampler_.FirstPosition(b) + k));
-    absl::StatusOr<EncodedSample> sample = dataset_.Read(indices[k]);
-    absl::Status status = sample.status();
-    if (sample.ok()) status = options_.transform(sample->image, seed, pixels + kept * sample_bytes);
-    if (status.ok()) {
-      label_data[kept++] = sample->label;
-      batch->samples.push_back(indices[k]);
+    absl::StatusOr<int> label = MakeSample(indices[k], seed, pixels + kept * sample_bytes);
+    if (label.ok()) {
+      label_data[kept++] = *label;
+      batch.samples.push_back(indices[k]);
       continue;
     }
+    const absl::Status& status = label.status();
     const bool corrupt = absl::IsDataLoss(status);
     if (corrupt && !options_.skip_corrupt) return status;
-    if (!corrupt && !absl::IsInvalidArgument(status)) {
-      return absl::Status(status.code(), absl::StrCat(dataset_.Describe(indices[k]), ": ", status.message()));
-    }
-    ++batch->skipped;
+    if (!corrupt && !absl::IsInvalidArgument(status)) return status;
+    ++batch.skipped;
     skipped_.fetch_add(1);
   }
-  batch->index = b;
-  batch->images = kept == n ? images : images.narrow(0, 0, kept);
-  batch->labels = kept == n ? labels : labels.narrow(0, 0, kept);
+  batch.index = b;
+  batch.images = kept == n ? images : images.narrow(0, 0, kept);
+  batch.labels = kept == n ? labels : labels.narrow(0, 0, kept);
   if (options_.nchw) {
     torch::Tensor nchw = buffers_->Get({kept, 3, options_.height, options_.width}, pinned_);
-    nchw.copy_(batch->images.permute({0, 3, 1, 2}));
-    batch->images = nchw;
+    nchw.copy_(batch.images.permute({0, 3, 1, 2}));
+    batch.images = nchw;
   }
-  return absl::OkStatus();
+  return batch;
 }
 
 bool Loader::Next(Batch* batch) {
   if (!status_.ok()) return false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (next_to_consume_ >= sampler_.num_batches()) return false;
   const auto start = std::chrono::steady_clock::now();
-  ready_.wait(lock, [&] { return done_.count(next_to_consume_) > 0 || !worker_status_.ok(); });
+  const bool got = pipeline_->Next(batch);
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto it = done_.find(next_to_consume_);
-  if (it == done_.end()) {
-    status_ = worker_status_;
-    return false;
-  }
-  *batch = std::move(it->second);
-  done_.erase(it);
-  ++next_to_consume_;
-  lock.unlock();
-  space_.notify_all();
-  return true;
+  if (!got) status_ = pipeline_->status();
+  return got;
 }
 
 }  // namespace forge

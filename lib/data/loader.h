@@ -14,27 +14,28 @@
 #define FORGE_LIB_DATA_LOADER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/data/dataset.h"
 #include "lib/data/sampler.h"
+#include "lib/parallel/ordered_pipeline.h"
 
 namespace forge {
 
 // Turns one encoded image into height x width x 3 uint8 pixels at `out`, drawing any randomness
 // from `seed`. Must be thread-safe. An InvalidArgument status means the image cannot be
-// decoded: the sample is skipped and counted.
+// decoded (or is refused, e.g. for its size): the sample is skipped and counted. An exception
+// it throws (c10::Error, std::bad_alloc) is caught and ends the epoch with an error naming
+// the sample.
 using SampleTransform =
     std::function<absl::Status(absl::string_view encoded, uint64_t seed, uint8_t* out)>;
 
@@ -75,7 +76,7 @@ struct LoaderOptions {
   int height = 224;
   int width = 224;
   SampleTransform transform;
-  int threads = 0;              // 0: one per core
+  int threads = 0;              // 0: UsableCores() (lib/util/cores.h)
   int prefetch_batches = 4;     // batches prepared ahead of the consumer, at least 1
   bool nchw = false;            // images as N x 3 x H x W (a copy) instead of N x H x W x 3
   bool pin_memory = true;       // page-locked batches when CUDA is available
@@ -102,6 +103,7 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // The next batch in order; false at the end of the epoch or after an error (see status()).
+  // The error is the first in batch order: every batch before it is handed out first.
   bool Next(Batch* batch);
 
   const absl::Status& status() const { return status_; }
@@ -112,8 +114,9 @@ class Loader {
   int64_t skipped() const { return skipped_.load(); }
 
  private:
-  void Work();
-  absl::Status MakeBatch(int64_t b, Batch* batch);
+  absl::StatusOr<Batch> MakeBatch(int64_t b);
+  // One sample into `out`: its label, or the status of reading or transforming it.
+  absl::StatusOr<int> MakeSample(size_t index, uint64_t seed, uint8_t* out);
 
   const ImageDataset& dataset_;
   const LoaderOptions options_;
@@ -122,19 +125,11 @@ class Loader {
   const int64_t epoch_;
   const EpochSampler sampler_;
 
-  std::mutex mutex_;
-  std::condition_variable ready_;   // a batch finished, or an error
-  std::condition_variable space_;   // the consumer took a batch
-  int64_t next_to_make_;            // guarded by mutex_
-  int64_t next_to_consume_;         // guarded by mutex_
-  std::map<int64_t, Batch> done_;   // guarded by mutex_
-  absl::Status worker_status_;      // guarded by mutex_
-  bool stopping_ = false;           // guarded by mutex_
-
   absl::Status status_;
   double wait_seconds_ = 0;
   std::atomic<int64_t> skipped_{0};
-  std::vector<std::thread> workers_;
+  // Last: its destructor stops the workers before anything they use goes away.
+  std::unique_ptr<OrderedPipeline<Batch>> pipeline_;
 };
 
 }  // namespace forge

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include <gflags/gflags.h>
 
@@ -18,10 +17,11 @@
 #include "lib/data/augment.h"
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
+#include "lib/util/cores.h"
 
 DEFINE_string(data, "", "ImageFolder directory or shard manifest. Required.");
 DEFINE_int32(epochs, 1, "Epochs over all samples.");
-DEFINE_int32(threads, 0, "Loader worker threads; 0 uses one per core.");
+DEFINE_int32(threads, 0, "Loader worker threads; 0 uses the cores this process may use.");
 DEFINE_int32(batch_size, 64, "Samples per batch.");
 DEFINE_int32(size, 224, "Output side of RandomResizedCrop.");
 DEFINE_int32(prefetch, 4, "Batches prepared ahead.");
@@ -70,9 +70,7 @@ int Main() {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const int threads = FLAGS_threads > 0
-                          ? FLAGS_threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = FLAGS_threads > 0 ? FLAGS_threads : UsableCores();
   std::printf(
       "loader_benchmark: images=%lld skipped=%lld threads=%d seconds=%.4f images_per_second=%.1f "
       "wait_share=%.3f\n",

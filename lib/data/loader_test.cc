@@ -1,13 +1,18 @@
 #include "lib/data/loader.h"
 
+#include <new>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "lib/data/augment.h"
+#include "testdata/image_writers.h"
 
 namespace forge {
 namespace {
@@ -172,6 +177,130 @@ TEST(LoaderTest, StoppingMidEpochShutsDownCleanly) {
     Batch batch;
     for (int i = 0; i < trial % 4; ++i) ASSERT_TRUE(loader.Next(&batch));
   }  // destructor joins workers blocked on a full prefetch queue
+}
+
+// A transform that throws (LibTorch's c10::Error, the allocator's std::bad_alloc) on a
+// worker thread ends the epoch with a status naming the sample instead of the process.
+TEST(LoaderTest, ExceptionsInTheTransformBecomeAStatusNamingTheSample) {
+  FakeDataset dataset(30);
+  for (const bool out_of_memory : {true, false}) {
+    for (int threads : {1, 3}) {
+      LoaderOptions options = Options(threads, 2);
+      options.transform = [out_of_memory](absl::string_view encoded, uint64_t seed,
+                                          uint8_t* out) -> absl::Status {
+        if (encoded == "img 17") {
+          if (out_of_memory) throw std::bad_alloc();
+          TORCH_CHECK(false, "tensor trouble");
+        }
+        return FakeTransform(encoded, seed, out);
+      };
+      Loader loader(dataset, options, 0);
+      Batch batch;
+      while (loader.Next(&batch)) {
+      }
+      EXPECT_EQ(loader.status().code(), out_of_memory ? absl::StatusCode::kResourceExhausted
+                                                      : absl::StatusCode::kInternal)
+          << loader.status();
+      EXPECT_EQ(loader.status().message().rfind("fake@17: ", 0), 0u) << loader.status();
+      if (!out_of_memory) {
+        EXPECT_NE(loader.status().message().find("tensor trouble"), std::string::npos);
+        EXPECT_EQ(loader.status().message().find("Exception raised from"), std::string::npos)
+            << "backtrace kept: " << loader.status();
+      }
+    }
+  }
+}
+
+// Two failing batches: whatever the thread count, every batch before the first is handed out,
+// then the first one's error.
+TEST(LoaderTest, TheFirstErrorInBatchOrderIsKept) {
+  FakeDataset dataset(60);
+  const EpochSampler sampler(60, Options(1, 1).sampler, 0);
+  // Samples of batches 3 and 8.
+  dataset.corrupt = {sampler.Batch(3)[1], sampler.Batch(8)[0]};
+  for (int threads : {1, 2, 4}) {
+    for (int prefetch : {1, 4, 12}) {
+      Loader loader(dataset, Options(threads, prefetch), 0);
+      Batch batch;
+      int64_t batches = 0;
+      while (loader.Next(&batch)) ++batches;
+      EXPECT_EQ(batches, 3) << threads << " threads, prefetch " << prefetch;
+      EXPECT_TRUE(absl::IsDataLoss(loader.status())) << loader.status();
+      EXPECT_NE(loader.status().message().find(absl::StrCat("fake@", sampler.Batch(3)[1])),
+                std::string::npos)
+          << loader.status();
+      EXPECT_FALSE(loader.Next(&batch));
+    }
+  }
+}
+
+// Encoded images in memory: Describe(i) is "mem@<i>".
+class MemoryDataset : public ImageDataset {
+ public:
+  explicit MemoryDataset(std::vector<std::string> images) : images_(std::move(images)) {
+    classes_.emplace_back();
+  }
+  const std::string& source() const override { return source_; }
+  size_t size() const override { return images_.size(); }
+  const std::vector<ClassInfo>& classes() const override { return classes_; }
+  std::string Describe(size_t i) const override { return absl::StrCat("mem@", i); }
+  absl::StatusOr<EncodedSample> Read(size_t i) const override {
+    return EncodedSample{images_[i], 0};
+  }
+
+ private:
+  std::vector<std::string> images_;
+  std::string source_ = "memory";
+  std::vector<ClassInfo> classes_;
+};
+
+// Very wide, very tall and 1-pixel images through the real transforms: training crops inside
+// any of them; evaluation skips (and counts) those whose resize would be unbounded.
+TEST(LoaderTest, ExtremeImagesWithTheRealTransforms) {
+  std::vector<uint8_t> rgb(20000 * 2 * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7);
+  const std::vector<std::string> images = {
+      testdata::EncodeJpeg(rgb.data(), 64, 48, 90),     // 0: ordinary
+      testdata::EncodePng(rgb.data(), 20000, 2, 3),     // 1: very wide
+      testdata::EncodePng(rgb.data(), 2, 20000, 3),     // 2: very tall
+      testdata::EncodeJpeg(rgb.data(), 20000, 2, 90),   // 3: very wide JPEG
+      testdata::EncodeJpeg(rgb.data(), 1, 1, 90),       // 4: one pixel
+      testdata::EncodePng(rgb.data(), 1, 1, 3),         // 5: one pixel PNG
+      testdata::EncodeJpeg(rgb.data(), 48, 64, 90),     // 6: ordinary
+  };
+  const MemoryDataset dataset(images);
+  for (const bool train : {true, false}) {
+    LoaderOptions options;
+    options.sampler.batch_size = 3;
+    options.sampler.shuffle = false;
+    options.height = options.width = 32;
+    options.threads = 2;
+    if (train) {
+      TrainTransformOptions transform;
+      transform.size = 32;
+      options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {
+        return TrainTransform(encoded, transform, seed, out);
+      };
+    } else {
+      EvalTransformOptions transform;
+      transform.size = 32;
+      options.transform = [transform](absl::string_view encoded, uint64_t, uint8_t* out) {
+        return EvalTransform(encoded, transform, out);
+      };
+    }
+    Loader loader(dataset, options, 0);
+    Batch batch;
+    std::vector<size_t> used;
+    while (loader.Next(&batch)) used.insert(used.end(), batch.samples.begin(), batch.samples.end());
+    ASSERT_TRUE(loader.status().ok()) << loader.status();
+    if (train) {
+      EXPECT_EQ(used, (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6}));
+      EXPECT_EQ(loader.skipped(), 0);
+    } else {
+      EXPECT_EQ(used, (std::vector<size_t>{0, 4, 5, 6}));
+      EXPECT_EQ(loader.skipped(), 3);
+    }
+  }
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ int Main() {
   }
   Image resized;
   const double resize_ms =
-      MillisecondsPerCall(kCalls, [&] { resized = ResizeShorterSide(image, 256); });
+      MillisecondsPerCall(kCalls, [&] { resized = ResizeShorterSide(image, 256).value(); });
   Image cropped;
   const double crop_ms =
       MillisecondsPerCall(kCalls, [&] { cropped = CenterCrop(resized, 224, 224); });

@@ -23,6 +23,9 @@
 #define FORGE_RESIZE_AVX2 1
 #endif
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "lib/image/image.h"
 
@@ -645,17 +648,51 @@ Image Resize(const Image& in, int out_width, int out_height) {
   return out;
 }
 
-Image ResizeShorterSide(const Image& in, int size) {
-  CHECK(in.width > 0 && in.height > 0) << "cannot resize an empty image";
-  CHECK_GT(size, 0);
+absl::Status CheckImageSize(int64_t width, int64_t height) {
+  if (width <= 0 || height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("empty image size ", width, "x", height));
+  }
+  if (width > kMaxImageSide || height > kMaxImageSide) {
+    return absl::InvalidArgumentError(absl::StrCat("image size ", width, "x", height,
+                                                   " has a side longer than ", kMaxImageSide));
+  }
+  if (width * height > kMaxImagePixels) {
+    return absl::InvalidArgumentError(absl::StrCat("image size ", width, "x", height,
+                                                   " has more than ", kMaxImagePixels, " pixels"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<int, int>> ShorterSideSize(int width, int height, int size) {
+  if (width <= 0 || height <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resize an empty image (", width, "x", height, ")"));
+  }
+  if (size <= 0) return absl::InvalidArgumentError(absl::StrCat("invalid resize size ", size));
   // torchvision's _compute_resized_output_size: int(size * long / short), the product exact
-  // and the quotient a correctly rounded double, then truncated.
-  const bool portrait = in.width <= in.height;
-  const int short_side = portrait ? in.width : in.height;
-  const int long_side = portrait ? in.height : in.width;
-  const int new_long = static_cast<int>(static_cast<double>(int64_t{size} * long_side) /
-                                        static_cast<double>(short_side));
-  return portrait ? Resize(in, size, new_long) : Resize(in, new_long, size);
+  // and the quotient a correctly rounded double, then truncated. In 64 bits and checked
+  // before the cast: an extreme aspect ratio would overflow an int.
+  const bool portrait = width <= height;
+  const int short_side = portrait ? width : height;
+  const int long_side = portrait ? height : width;
+  const double new_long =
+      static_cast<double>(int64_t{size} * long_side) / static_cast<double>(short_side);
+  const int64_t bounded_long = static_cast<int64_t>(std::min(new_long, 1e15));
+  const int64_t out_width = portrait ? size : bounded_long;
+  const int64_t out_height = portrait ? bounded_long : size;
+  if (absl::Status status = CheckImageSize(out_width, out_height); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("resizing ", width, "x", height,
+                                                   " to shorter side ", size, ": ",
+                                                   status.message()));
+  }
+  return std::make_pair(static_cast<int>(out_width), static_cast<int>(out_height));
+}
+
+absl::StatusOr<Image> ResizeShorterSide(const Image& in, int size) {
+  CheckConsistent(in);
+  absl::StatusOr<std::pair<int, int>> out = ShorterSideSize(in.width, in.height, size);
+  if (!out.ok()) return out.status();
+  return Resize(in, out->first, out->second);
 }
 
 Image CenterCrop(const Image& in, int width, int height) {

@@ -4,10 +4,27 @@
 #define RESNET_FORGE_LIB_IMAGE_RESIZE_H_
 
 #include <cstdint>
+#include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "lib/image/image.h"
 
 namespace forge {
+
+// Bounds on every image size computed from an image's dimensions (ResizeShorterSide here,
+// callers' own targets through CheckImageSize): without them a valid image of extreme aspect
+// ratio, say 20000 x 2, asks ResizeShorterSide(256) for 2,560,000 x 256 pixels (2 GB), and the
+// failed allocation aborts the process. The pixel bound is the decoder's default
+// decompression-bomb limit (DecodeOptions::max_pixels, Pillow's), so no resize produces more
+// than a default decode may; the side bound is the largest side a JPEG can have (libjpeg's
+// JPEG_MAX_DIMENSION), so whatever is resized can still be encoded.
+inline constexpr int64_t kMaxImagePixels = 178956970;
+inline constexpr int kMaxImageSide = 65500;
+
+// OK when a width x height image is within kMaxImageSide and kMaxImagePixels and both sides
+// are positive; otherwise InvalidArgumentError naming the size and the bound it breaks.
+absl::Status CheckImageSize(int64_t width, int64_t height);
 
 // `in` resized to out_width x out_height, bit-exact with Pillow 13's
 // Image.resize((out_width, out_height), Image.BILINEAR) on an RGB image: a separable
@@ -30,10 +47,16 @@ void ResizeInto(const Image& in, int out_width, int out_height, bool mirror, uin
 // Results are identical either way; tests compare the two paths. Not thread-safe.
 void SetResizeSimdForTesting(bool enabled);
 
-// torchvision.transforms.Resize(size) (bilinear, antialiased): the shorter side becomes
-// `size` and the longer one int(size * long / short), truncated. A square image becomes
-// size x size. CHECK-fails unless `in` is non-empty and size is positive.
-Image ResizeShorterSide(const Image& in, int size);
+// The output size (width, height) of torchvision.transforms.Resize(size) on a width x height
+// image: the shorter side becomes `size` and the longer one int(size * long / short),
+// truncated (a square image becomes size x size). Fails with InvalidArgumentError when the
+// input is empty or `size` is not positive, or when the output breaks CheckImageSize (e.g. a
+// 20000 x 2 image at size 256).
+absl::StatusOr<std::pair<int, int>> ShorterSideSize(int width, int height, int size);
+
+// torchvision.transforms.Resize(size) (bilinear, antialiased) to ShorterSideSize(in.width,
+// in.height, size), failing as it does. CHECK-fails unless `in` is consistent.
+absl::StatusOr<Image> ResizeShorterSide(const Image& in, int size);
 
 // torchvision.transforms.CenterCrop((height, width)): the width x height window whose
 // top-left corner is at (round((W - width) / 2), round((H - height) / 2)), rounding halves

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
@@ -199,7 +201,7 @@ TEST_P(PillowGoldenTest, AllCasesMatchExactly) {
       out = Resize(in, arg_width, arg_height);
       ++resized;
     } else if (op == "shorter") {
-      out = ResizeShorterSide(in, arg_width);
+      out = ResizeShorterSide(in, arg_width).value();
       ++shorter;
     } else if (op == "crop") {
       out = CenterCrop(in, arg_width, arg_height);
@@ -279,32 +281,32 @@ TEST(ResizeIntoTest, SimdEqualsScalarAndMirrorsExactly) {
 // ResizeShorterSide.
 
 TEST(ResizeShorterSideTest, Landscape) {
-  const Image out = ResizeShorterSide(Pattern("noise", 500, 375), 256);
+  const Image out = ResizeShorterSide(Pattern("noise", 500, 375), 256).value();
   EXPECT_EQ(out.width, 341);  // int(256 * 500 / 375) = int(341.33)
   EXPECT_EQ(out.height, 256);
 }
 
 TEST(ResizeShorterSideTest, Portrait) {
-  const Image out = ResizeShorterSide(Pattern("noise", 333, 500), 256);
+  const Image out = ResizeShorterSide(Pattern("noise", 333, 500), 256).value();
   EXPECT_EQ(out.width, 256);
   EXPECT_EQ(out.height, 384);  // int(256 * 500 / 333) = int(384.38)
 }
 
 TEST(ResizeShorterSideTest, SquareAndExactQuotients) {
-  Image out = ResizeShorterSide(Pattern("ramp", 40, 40), 16);
+  Image out = ResizeShorterSide(Pattern("ramp", 40, 40), 16).value();
   EXPECT_EQ(out.width, 16);
   EXPECT_EQ(out.height, 16);
-  out = ResizeShorterSide(Pattern("ramp", 30, 100), 3);
+  out = ResizeShorterSide(Pattern("ramp", 30, 100), 3).value();
   EXPECT_EQ(out.width, 3);
   EXPECT_EQ(out.height, 10);  // 3 * 100 / 30 is exactly 10.0.
-  out = ResizeShorterSide(Pattern("ramp", 7, 3), 2);
+  out = ResizeShorterSide(Pattern("ramp", 7, 3), 2).value();
   EXPECT_EQ(out.width, 4);  // int(4.67): truncated, not rounded.
   EXPECT_EQ(out.height, 2);
 }
 
 TEST(ResizeShorterSideTest, IsResizeToTheComputedSize) {
   const Image in = Pattern("noise", 61, 47);
-  const Image out = ResizeShorterSide(in, 30);
+  const Image out = ResizeShorterSide(in, 30).value();
   ASSERT_EQ(out.width, 38);  // int(30 * 61 / 47) = int(38.94)
   ASSERT_EQ(out.height, 30);
   EXPECT_EQ(out.pixels, Resize(in, 38, 30).pixels);
@@ -312,7 +314,42 @@ TEST(ResizeShorterSideTest, IsResizeToTheComputedSize) {
 
 TEST(ResizeShorterSideTest, AlreadyTheRightSizeIsUnchanged) {
   const Image in = Pattern("noise", 9, 5);
-  EXPECT_EQ(ResizeShorterSide(in, 5).pixels, in.pixels);
+  EXPECT_EQ(ResizeShorterSide(in, 5).value().pixels, in.pixels);
+}
+
+// An extreme aspect ratio would ask for gigabytes: refused, not allocated (or crashed on).
+TEST(ResizeShorterSideTest, RefusesOutputsBeyondTheBounds) {
+  const Image wide(20000, 2);
+  absl::StatusOr<Image> out = ResizeShorterSide(wide, 256);  // would be 2560000 x 256
+  ASSERT_TRUE(absl::IsInvalidArgument(out.status())) << out.status();
+  EXPECT_NE(out.status().message().find("20000x2"), std::string::npos) << out.status();
+  EXPECT_NE(out.status().message().find("65500"), std::string::npos) << out.status();
+  EXPECT_TRUE(absl::IsInvalidArgument(ResizeShorterSide(Image(2, 20000), 256).status()));
+  // Sides within the bound but too many pixels: 60000 x 6000.
+  absl::StatusOr<std::pair<int, int>> size = ShorterSideSize(10, 1, 6000);
+  ASSERT_TRUE(absl::IsInvalidArgument(size.status())) << size.status();
+  EXPECT_NE(size.status().message().find("pixels"), std::string::npos) << size.status();
+  // int(size * long / short) beyond int's range.
+  EXPECT_TRUE(absl::IsInvalidArgument(ShorterSideSize(2000000000, 1, 2000000000).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ShorterSideSize(0, 5, 256).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ShorterSideSize(5, 5, 0).status()));
+}
+
+TEST(ResizeShorterSideTest, OnePixelAndModerateRatiosWork) {
+  absl::StatusOr<Image> out = ResizeShorterSide(Pattern("ramp", 1, 1), 256);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->width, 256);
+  EXPECT_EQ(out->height, 256);
+  EXPECT_EQ(ShorterSideSize(200, 2, 256).value(), std::make_pair(25600, 256));
+}
+
+TEST(CheckImageSizeTest, BoundsEachSideAndThePixelCount) {
+  EXPECT_TRUE(CheckImageSize(1, 1).ok());
+  EXPECT_TRUE(CheckImageSize(kMaxImageSide, 2000).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckImageSize(kMaxImageSide + 1, 1)));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckImageSize(1, kMaxImageSide + 1)));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckImageSize(20000, 20000)));  // 400 M pixels
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckImageSize(0, 7)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -396,7 +433,7 @@ TEST(CenterCropTest, PadsOneAxisAndCropsTheOther) {
 
 TEST(CenterCropTest, ResizeThenCropLikeTheImageNetEvalTransform) {
   // Resize(256) + CenterCrop(224) on a 500x375 image: 341x256, then origin (58.5 -> 58, 16).
-  const Image resized = ResizeShorterSide(Pattern("noise", 500, 375), 256);
+  const Image resized = ResizeShorterSide(Pattern("noise", 500, 375), 256).value();
   const Image out = CenterCrop(resized, 224, 224);
   ASSERT_EQ(out.width, 224);
   ASSERT_EQ(out.height, 224);

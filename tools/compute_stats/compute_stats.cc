@@ -1,39 +1,96 @@
 #include "tools/compute_stats/compute_stats.h"
 
-#include <algorithm>
-#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <thread>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "lib/data/dataset.h"
 #include "lib/data/random.h"
 #include "lib/image/decode.h"
+#include "lib/image/image.h"
 #include "lib/image/resize.h"
+#include "lib/parallel/ordered_pipeline.h"
+#include "lib/util/cores.h"
+#include "lib/util/exception_status.h"
 #include "lib/util/progress.h"
 #include "tools/compute_stats/channel_moments.h"
 
 namespace forge {
 namespace {
 
-// Reads, decodes and transforms sample `i` as evaluation would.
+// Results the workers may hold ahead of the merge, per thread.
+constexpr int64_t kWindowPerThread = 16;
+
+// Reads, decodes and transforms sample `i` as evaluation would. Every size it computes from
+// the image is bounded: the decoder's max_pixels, then ShorterSideSize's bounds (checked on
+// the header before decoding, so an extreme aspect ratio costs no decode).
 absl::StatusOr<Image> LoadImage(const ImageDataset& dataset, size_t i,
                                 const ComputeStatsOptions& options) {
   absl::StatusOr<EncodedSample> sample = dataset.Read(i);
   if (!sample.ok()) return sample.status();
+  if (options.resize_shorter > 0) {
+    absl::StatusOr<ImageHeader> header = ReadImageHeader(sample->image);
+    if (!header.ok()) return header.status();
+    absl::StatusOr<std::pair<int, int>> size =
+        ShorterSideSize(header->width, header->height, options.resize_shorter);
+    if (!size.ok()) return size.status();
+  }
   DecodeOptions decode_options;
   decode_options.max_pixels = options.max_pixels;
   absl::StatusOr<Image> image = DecodeImage(sample->image, decode_options);
   if (!image.ok()) return image.status();
-  if (options.resize_shorter > 0) *image = ResizeShorterSide(*image, options.resize_shorter);
+  if (options.resize_shorter > 0) {
+    absl::StatusOr<Image> resized = ResizeShorterSide(*image, options.resize_shorter);
+    if (!resized.ok()) return resized.status();
+    *image = std::move(*resized);
+  }
   if (options.center_crop > 0) *image = CenterCrop(*image, options.center_crop, options.center_crop);
   return image;
+}
+
+// The moments of one image, or why it cannot be used (`error`, to skip it). Exceptions
+// (std::bad_alloc, ...) are caught: on a worker thread they would end the process.
+struct ImageMoments {
+  ChannelMoments moments;
+  std::string error;
+};
+
+absl::StatusOr<ImageMoments> MeasureImage(const ImageDataset& dataset, size_t i,
+                                          const ComputeStatsOptions& options) {
+  ImageMoments result;
+  try {
+    absl::StatusOr<Image> image = LoadImage(dataset, i, options);
+    if (image.ok()) {
+      result.moments.Add(*image);
+    } else {
+      result.error = std::string(image.status().message());
+    }
+  } catch (...) {
+    return CurrentExceptionStatus(absl::StrCat("reading image ", dataset.Describe(i)));
+  }
+  return result;
 }
 
 absl::Status ValidateOptions(const ComputeStatsOptions& options) {
   if (options.data.empty()) return absl::InvalidArgumentError("--data is required");
   if (options.resize_shorter < 0) return absl::InvalidArgumentError("--resize_shorter must be >= 0");
   if (options.center_crop < 0) return absl::InvalidArgumentError("--center_crop must be >= 0");
+  if (options.center_crop > 0) {
+    if (absl::Status status = CheckImageSize(options.center_crop, options.center_crop);
+        !status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--center_crop=", options.center_crop, ": ", status.message()));
+    }
+  }
+  if (options.resize_shorter > kMaxImageSide) {
+    return absl::InvalidArgumentError(absl::StrCat("--resize_shorter must be at most ",
+                                                   kMaxImageSide));
+  }
   if (options.sample < 0) return absl::InvalidArgumentError("--sample must be >= 0");
   if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
   return absl::OkStatus();
@@ -50,51 +107,38 @@ absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options) {
   const std::vector<size_t> chosen = SampleIndices(
       dataset.size(), options.sample > 0 ? static_cast<size_t>(options.sample) : dataset.size(),
       options.seed);
-  const int threads = std::max<int>(
-      1, std::min<int>(options.threads > 0 ? options.threads : std::thread::hardware_concurrency(),
-                       static_cast<int>(chosen.size())));
+  PipelineOptions pipeline;
+  pipeline.threads = options.threads > 0 ? options.threads : UsableCores();
+  pipeline.window = kWindowPerThread * pipeline.threads;
 
-  // Each worker keeps its own moments; errors are kept per image so the skipped list comes out
-  // in dataset order whatever the scheduling.
-  std::vector<ChannelMoments> moments(threads);
-  std::vector<std::string> errors(chosen.size());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
   std::unique_ptr<ProgressBar> progress;
   if (options.progress) progress = std::make_unique<ProgressBar>("compute_stats", chosen.size());
-
-  auto work = [&](int worker) {
-    for (size_t i = next++; i < chosen.size() && !stop; i = next++) {
-      absl::StatusOr<Image> image = LoadImage(dataset, chosen[i], options);
-      if (image.ok()) {
-        moments[worker].Add(*image);
-      } else {
-        errors[i] = std::string(image.status().message());
-        if (options.strict) stop = true;
-      }
-      if (progress) progress->Add();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (std::thread& thread : pool) thread.join();
-  if (progress) progress->Finish();
-
+  // Merged in dataset order on this thread, so the skipped list comes out in that order
+  // whatever the scheduling (the sums are exact integers: any order gives the same totals).
   ChannelMoments total;
-  for (const ChannelMoments& m : moments) total.Merge(m);
-
   ChannelStats stats;
-  for (size_t i = 0; i < chosen.size(); ++i) {
-    if (errors[i].empty()) continue;
-    const std::string path = dataset.Describe(chosen[i]);
-    if (options.strict) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot read image ", path, ": ", errors[i]));
-    }
-    SkippedFile* skipped = stats.add_skipped();
-    skipped->set_path(path);
-    skipped->set_error(errors[i]);
-  }
+  const absl::Status status = RunOrderedPipeline<ImageMoments>(
+      static_cast<int64_t>(chosen.size()), pipeline,
+      [&](int64_t i) { return MeasureImage(dataset, chosen[i], options); },
+      [&](int64_t i, ImageMoments image) -> absl::Status {
+        if (progress) progress->Add();
+        if (image.error.empty()) {
+          total.Merge(image.moments);
+          return absl::OkStatus();
+        }
+        const std::string path = dataset.Describe(chosen[i]);
+        if (options.strict) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("cannot read image ", path, ": ", image.error));
+        }
+        SkippedFile* skipped = stats.add_skipped();
+        skipped->set_path(path);
+        skipped->set_error(image.error);
+        return absl::OkStatus();
+      });
+  if (progress) progress->Finish();
+  if (!status.ok()) return status;
+
   stats.set_images_skipped(stats.skipped_size());
   stats.set_images(static_cast<int64_t>(chosen.size()) - stats.images_skipped());
   if (stats.images() == 0) {

@@ -17,16 +17,18 @@ struct ComputeStatsOptions {
   int center_crop = 224;       // square center crop; 0 keeps the whole (resized) image
   int64_t sample = 0;          // > 0: a uniform random sample of this many images
   uint64_t seed = 0;           // seed of the sample
-  int threads = 0;             // 0: one per core
+  int threads = 0;             // 0: UsableCores(), the cores this process may use
   bool strict = false;         // an unreadable image fails the run instead of being skipped
   int64_t max_pixels = 178956970;  // decompression-bomb limit; <= 0 disables
   bool progress = true;        // report progress on stderr
 };
 
 // Reads the images of `options.data` and returns their statistics. The result is identical
-// whatever `threads` is. Unreadable images are skipped and listed (or, with `strict`, fail the
-// run with InvalidArgument naming the file). Fails if the dataset cannot be listed, if the
-// options are invalid, or if no image could be read.
+// whatever `threads` is. Unreadable images, and images whose resize would exceed lib/image's
+// size bounds (an extreme aspect ratio; see ShorterSideSize), are skipped and listed in
+// dataset order (or, with `strict`, the first of them fails the run with InvalidArgument
+// naming the file). Fails if the dataset cannot be listed, if the options are invalid, if no
+// image could be read, or (ResourceExhausted / Internal, naming the file) if reading one threw.
 absl::StatusOr<ChannelStats> ComputeStats(const ComputeStatsOptions& options);
 
 }  // namespace forge

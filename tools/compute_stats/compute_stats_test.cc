@@ -3,9 +3,11 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
 
 #include <gtest/gtest.h>
 
+#include "testdata/extreme_images.h"
 #include "testdata/image_writers.h"
 #include "testdata/tiny_imagenet.h"
 
@@ -117,6 +119,48 @@ TEST(ComputeStatsTest, StrictFailsNamingTheFile) {
   absl::StatusOr<ChannelStats> stats = ComputeStats(options);
   EXPECT_TRUE(absl::IsInvalidArgument(stats.status())) << stats.status();
   EXPECT_NE(stats.status().message().find(".JPEG"), std::string::npos) << stats.status();
+}
+
+// Very wide and very tall images pass the decoder, but resizing their shorter side to 256
+// would need gigabytes: they are skipped and listed (refused with --strict), never a crash.
+// One-pixel images work.
+TEST(ComputeStatsTest, ExtremeAspectRatiosAreSkippedAndOnePixelWorks) {
+  const fs::path root = fs::path(::testing::TempDir()) / "compute_stats_extreme";
+  fs::remove_all(root);
+  for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
+    WriteBytes(root / "n01440764" / image.name, image.bytes);
+  }
+  const std::set<std::string> expected_skipped = {
+      "tall_2x20000.JPEG", "tall_2x20000.png", "too_wide_70000x1.png", "wide_20000x2.JPEG",
+      "wide_20000x2.png"};
+  for (int threads : {1, 3}) {
+    ComputeStatsOptions options = Options(root.string());
+    options.threads = threads;
+    absl::StatusOr<ChannelStats> stats = ComputeStats(options);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->images(), 2);  // the one-pixel JPEG and PNG
+    EXPECT_EQ(stats->pixels(), 2 * 224 * 224);
+    std::set<std::string> skipped;
+    for (const SkippedFile& file : stats->skipped()) {
+      skipped.insert(fs::path(file.path()).filename().string());
+      EXPECT_NE(file.error().find("resizing"), std::string::npos) << file.error();
+    }
+    EXPECT_EQ(skipped, expected_skipped);
+
+    options.strict = true;
+    stats = ComputeStats(options);
+    ASSERT_TRUE(absl::IsInvalidArgument(stats.status())) << stats.status();
+    // The first in dataset order.
+    EXPECT_NE(stats.status().message().find("tall_2x20000.JPEG"), std::string::npos)
+        << stats.status();
+  }
+  // Without the resize, every one of them is read whole.
+  ComputeStatsOptions whole = Options(root.string());
+  whole.resize_shorter = 0;
+  whole.center_crop = 0;
+  absl::StatusOr<ChannelStats> stats = ComputeStats(whole);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->images(), 7);
 }
 
 TEST(ComputeStatsTest, SampleReadsExactlyThatManyImages) {

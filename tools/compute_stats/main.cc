@@ -16,7 +16,7 @@ DEFINE_int32(resize_shorter, 256, "Resize the shorter side to this first; 0 disa
 DEFINE_int32(center_crop, 224, "Then take a square center crop of this size; 0 disables.");
 DEFINE_int64(sample, 0, "Use a uniform random sample of this many images; 0 uses all.");
 DEFINE_uint64(seed, 0, "Seed of --sample.");
-DEFINE_int32(threads, 0, "Decoding threads; 0 uses one per core.");
+DEFINE_int32(threads, 0, "Decoding threads; 0 uses the cores this process may use (affinity mask, cgroup CPU quota).");
 DEFINE_bool(strict, false, "Fail on the first unreadable image instead of skipping it.");
 DEFINE_int64(max_pixels, 178956970, "Refuse images with more pixels than this; 0 disables.");
 DEFINE_bool(progress, true, "Report progress on stderr.");

@@ -21,7 +21,8 @@ DEFINE_double(shard_size_mb, 0,
               "Target shard size in MB (2^20 bytes) of SOURCE files; default 128 "
               "when --num_shards is not given either.");
 DEFINE_int32(threads, 0,
-             "Decoding/encoding threads; 0: one per core. The output does not depend on it.");
+             "Decoding/encoding threads; 0: the cores this process may use. The output does not "
+             "depend on it.");
 DEFINE_string(classes_from, "", "A manifest (train's) whose classes and indices this split takes.");
 DEFINE_string(synset_mapping, "", "LOC_synset_mapping.txt, for class names.");
 DEFINE_int32(max_side, 0, "Downscale images whose longer side exceeds this; 0: never.");

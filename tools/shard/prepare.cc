@@ -1,9 +1,16 @@
 #include "tools/shard/prepare.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "lib/image/decode.h"
 #include "lib/image/encode.h"
+#include "lib/image/image.h"
 #include "lib/image/resize.h"
 
 namespace forge {
@@ -39,6 +46,11 @@ absl::StatusOr<PreparedImage> PrepareImage(std::string bytes, const PrepareOptio
   if (!prepared.converted && !prepared.reencoded) {
     prepared.jpeg = std::move(bytes);
     return prepared;
+  }
+  // What is re-encoded is bounded like any resize output (and so fits in a JPEG); the pixels
+  // come from the decoder's limit, which --max_pixels=0 lifts.
+  if (absl::Status status = CheckImageSize(width, height); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot re-encode: ", status.message()));
   }
   if (prepared.reencoded) *image = Resize(*image, width, height);
   absl::StatusOr<std::string> jpeg = EncodeJpeg(*image, {.quality = options.quality});

@@ -35,7 +35,8 @@ std::pair<int, int> DownscaledSize(int width, int height, int max_side);
 // - anything else that decodes: its pixels (as DecodeImage gives them, downscaled with the
 //   antialiased bilinear Resize when needed) encoded as a JPEG at options.quality.
 // Fails with InvalidArgument, the decoder's message, for empty, truncated, corrupt, unknown or
-// oversized input; never names a file (the caller knows it).
+// oversized input, and when what would be re-encoded breaks CheckImageSize (lib/image/resize.h;
+// e.g. a 100000 x 1 PNG, wider than a JPEG can be); never names a file (the caller knows it).
 absl::StatusOr<PreparedImage> PrepareImage(std::string bytes, const PrepareOptions& options);
 
 }  // namespace forge

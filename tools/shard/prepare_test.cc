@@ -132,5 +132,17 @@ TEST(PrepareImageTest, UnusableInputFailsWithTheDecodersReason) {
   EXPECT_TRUE(PrepareImage(jpeg, {.max_pixels = 0}).ok());
 }
 
+// A PNG wider than any JPEG decodes, but cannot be converted; downscaled it can.
+TEST(PrepareImageTest, OutputBeyondTheImageBoundsIsInvalidArgument) {
+  const std::vector<uint8_t> rgb = Pixels(70000, 1);
+  const std::string png = testdata::EncodePng(rgb.data(), 70000, 1, 3);
+  const absl::Status status = PrepareImage(png, {}).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("70000x1"));
+  absl::StatusOr<PreparedImage> prepared = PrepareImage(png, {.max_side = 400});
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  ExpectYCbCrJpeg(*prepared, 400, 1);
+}
+
 }  // namespace
 }  // namespace forge

@@ -3,12 +3,12 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,10 +20,12 @@
 #include "lib/io/proto_file.h"
 #include "lib/records/crc32c.h"
 #include "lib/records/record_index.h"
+#include "lib/parallel/ordered_pipeline.h"
 #include "lib/records/record_writer.h"
+#include "lib/util/cores.h"
+#include "lib/util/exception_status.h"
 #include "lib/util/progress.h"
 #include "tools/shard/classes.h"
-#include "tools/shard/ordered_pipeline.h"
 #include "tools/shard/prepare.h"
 #include "tools/shard/verify.h"
 
@@ -35,7 +37,7 @@ namespace fs = std::filesystem;
 constexpr int kFormatVersion = 1;
 constexpr double kBytesPerMb = 1 << 20;
 // Results the workers may hold ahead of the writer, per thread.
-constexpr size_t kWindowPerThread = 16;
+constexpr int64_t kWindowPerThread = 16;
 
 struct Source {
   std::string path;  // relative to options.data
@@ -92,25 +94,22 @@ absl::StatusOr<std::string> SplitName(const ShardRunOptions& options) {
   return name;
 }
 
-int ThreadCount(int requested) {
-  return requested > 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
-}
+int ThreadCount(int requested) { return requested > 0 ? requested : UsableCores(); }
 
 // Fills source sizes, statting files on `threads` threads (network disks answer slowly).
-void StatSources(const std::string& root, int threads, std::vector<Source>* sources) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < sources->size(); i = next++) {
-      std::error_code error;
-      const uintmax_t size = fs::file_size(fs::path(root) / (*sources)[i].path, error);
-      (*sources)[i].size = error ? 0 : static_cast<uint64_t>(size);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(threads, static_cast<int>(sources->size())); ++t)
-    pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+absl::Status StatSources(const std::string& root, int threads, std::vector<Source>* sources) {
+  return RunOrderedPipeline<uint64_t>(
+      static_cast<int64_t>(sources->size()),
+      {.threads = threads, .window = kWindowPerThread * threads},
+      [&](int64_t i) -> absl::StatusOr<uint64_t> {
+        std::error_code error;
+        const uintmax_t size = fs::file_size(fs::path(root) / (*sources)[i].path, error);
+        return error ? 0 : static_cast<uint64_t>(size);
+      },
+      [&](int64_t i, uint64_t size) {
+        (*sources)[i].size = size;
+        return absl::OkStatus();
+      });
 }
 
 ShardOptions RecordedOptions(const ShardRunOptions& options, const std::string& split) {
@@ -167,7 +166,10 @@ absl::StatusOr<Plan> MakePlan(const ShardRunOptions& options) {
   for (ImageFolderSample& sample : folder->samples) {
     plan.sources.push_back({std::move(sample.path), label_of.at(folder->classes[sample.label]), 0});
   }
-  StatSources(options.data, ThreadCount(options.threads), &plan.sources);
+  if (absl::Status status = StatSources(options.data, ThreadCount(options.threads), &plan.sources);
+      !status.ok()) {
+    return status;
+  }
   uint64_t source_bytes = 0;
   uint32_t fingerprint = 0;
   for (const Source& source : plan.sources) {
@@ -296,8 +298,8 @@ struct Prepared {
   bool reencoded = false;
 };
 
-Prepared PrepareRecord(const ShardRunOptions& options, const DatasetManifest& header,
-                       const Source& source) {
+Prepared PrepareRecordOrSkip(const ShardRunOptions& options, const DatasetManifest& header,
+                             const Source& source) {
   Prepared result;
   absl::StatusOr<std::string> bytes = ReadFile((fs::path(options.data) / source.path).string());
   if (!bytes.ok()) {
@@ -325,6 +327,19 @@ Prepared PrepareRecord(const ShardRunOptions& options, const DatasetManifest& he
   result.converted = image->converted;
   result.reencoded = image->reencoded;
   return result;
+}
+
+// PrepareRecordOrSkip, with what it throws (std::bad_alloc, ...) as an error naming the file:
+// on a worker thread an exception would end the process. Not a skip: nothing says the file is
+// at fault, and a rerun resumes.
+absl::StatusOr<Prepared> PrepareRecord(const ShardRunOptions& options,
+                                       const DatasetManifest& header, const Source& source) {
+  try {
+    return PrepareRecordOrSkip(options, header, source);
+  } catch (...) {
+    return CurrentExceptionStatus(
+        absl::StrCat("preparing image ", (fs::path(options.data) / source.path).string()));
+  }
 }
 
 // Writes the shards not yet in `done`, in order, updating the journal after each.
@@ -379,12 +394,13 @@ absl::Status WriteShards(const ShardRunOptions& options, const Plan& plan,
   };
 
   const Source* sources = plan.sources.data();
+  const int threads = ThreadCount(options.threads);
   absl::Status status = RunOrderedPipeline<Prepared>(
-      jobs.size(), ThreadCount(options.threads), ThreadCount(options.threads) * kWindowPerThread,
-      [&](size_t j) {
+      static_cast<int64_t>(jobs.size()), {.threads = threads, .window = threads * kWindowPerThread},
+      [&](int64_t j) {
         return PrepareRecord(options, plan.header, sources[plan.order[jobs[j].position]]);
       },
-      [&](size_t j, Prepared prepared) -> absl::Status {
+      [&](int64_t j, Prepared prepared) -> absl::Status {
         const Job& job = jobs[j];
         if (job.position == plan.first[job.shard]) {
           if (absl::Status status = start_shard(job.shard); !status.ok()) return status;

@@ -30,7 +30,8 @@ struct ShardRunOptions {
   // most one may be set; neither means shard_size_mb = 128. Never more shards than images.
   int num_shards = 0;
   double shard_size_mb = 0;
-  int threads = 0;  // decoding/encoding threads; 0: one per core. Output never depends on it.
+  // Decoding/encoding threads; 0: UsableCores() (lib/util/cores.h). Output never depends on it.
+  int threads = 0;
   std::string classes_from;    // a manifest whose classes (indices, names) this split takes
   std::string synset_mapping;  // LOC_synset_mapping.txt: class names
   int max_side = 0;            // > 0: downscale images whose longer side exceeds it
@@ -68,9 +69,13 @@ std::string JournalFileName(const std::string& split);
 // their recorded sizes and CRC-32Cs and redoes the rest; anything else starts over. A finished
 // run (manifest present) is checked the same way and, if intact, left alone.
 //
+// An image is unusable, skipped and listed, when it cannot be read or decoded or when its
+// downscale would break lib/image's size bounds (CheckImageSize).
+//
 // Fails with InvalidArgument / NotFound for bad options or inputs (a missing folder, unknown
-// class folders, an unusable image under `strict`, naming the file), and with the error of
-// the file that could not be written otherwise.
+// class folders, an unusable image under `strict`, naming the file), with ResourceExhausted or
+// Internal naming the file if preparing an image threw (e.g. out of memory), and with the
+// error of the file that could not be written otherwise.
 absl::StatusOr<ShardResult> RunShard(const ShardRunOptions& options);
 
 // One line for stdout, e.g. "shard: split=train images=1281167 skipped=0 converted=23

@@ -21,6 +21,7 @@
 #include "lib/io/proto_file.h"
 #include "lib/records/crc32c.h"
 #include "lib/records/record_index.h"
+#include "testdata/extreme_images.h"
 #include "tools/shard/shard_testing.h"
 
 namespace forge {
@@ -280,6 +281,55 @@ TEST(ShardTest, StrictFailsNamingTheFile) {
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->manifest.records(), 400);
   EXPECT_EQ(ok->manifest.images_skipped(), 0);
+}
+
+// Images of extreme shapes: every one that can be stored is (whatever the thread count, byte
+// for byte the same); one wider than a JPEG can be cannot be converted and is skipped and
+// listed, or refused with --strict; downscaled with --max_side it fits.
+TEST(ShardTest, ExtremeImagesAreStoredOrSkippedNeverACrash) {
+  const std::string data = NewScratchDir("data") + "/train";
+  for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
+    fs::create_directories(data + "/n01440764");
+    WriteBytes(data + "/n01440764/" + image.name, image.bytes);
+  }
+  std::map<std::string, std::string> first_tree;
+  for (int threads : {1, 3}) {
+    const std::string out = NewScratchDir(absl::StrCat("out", threads));
+    ShardRunOptions options = Options(data, out);
+    options.num_shards = 2;
+    options.threads = threads;
+    absl::StatusOr<ShardResult> result = RunShard(options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->manifest.records(), 6);
+    ASSERT_EQ(result->manifest.skipped_size(), 1);
+    EXPECT_EQ(result->manifest.skipped(0).path(), "n01440764/too_wide_70000x1.png");
+    EXPECT_THAT(result->manifest.skipped(0).error(), HasSubstr("65500"));
+    std::map<std::string, std::string> tree = ReadTree(out);
+    if (threads == 1) {
+      first_tree = std::move(tree);
+    } else {
+      EXPECT_TRUE(tree == first_tree) << "output depends on the thread count";
+    }
+  }
+
+  ShardRunOptions strict = Options(data, NewScratchDir("strict"));
+  strict.num_shards = 2;
+  strict.strict = true;
+  absl::StatusOr<ShardResult> refused = RunShard(strict);
+  ASSERT_TRUE(absl::IsInvalidArgument(refused.status())) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("too_wide_70000x1.png"));
+
+  ShardRunOptions small = Options(data, NewScratchDir("max_side"));
+  small.num_shards = 2;
+  small.max_side = 400;
+  small.strict = true;
+  absl::StatusOr<ShardResult> downscaled = RunShard(small);
+  ASSERT_TRUE(downscaled.ok()) << downscaled.status();
+  EXPECT_EQ(downscaled->manifest.records(), 7);
+  for (const ImageRecord& record : AllRecords(small.out_dir, downscaled->manifest)) {
+    EXPECT_LE(std::max(record.width(), record.height()), 400) << record.source();
+    EXPECT_GE(std::min(record.width(), record.height()), 1) << record.source();
+  }
 }
 
 TEST(ShardTest, ValTakesTrainIndicesWithClassesFrom) {
