@@ -1,6 +1,8 @@
 // Checks that LibTorch, glog and Debian's libprotobuf work together in one process.
 #include <dlfcn.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <glog/logging.h>
@@ -25,6 +27,18 @@ TEST(TorchCoexistence, GlogAndC10MacrosInOneTranslationUnit) {
   TORCH_CHECK(t.size(1) == 3, "unexpected shape");
   LOG(INFO) << "tensor sum " << t.sum().item<float>();
   EXPECT_FLOAT_EQ(t.sum().item<float>(), 15.0f);
+}
+
+// libtorch.so exports a copy of std::filesystem (remove_all, copy, ...) whose remove_all of a
+// non-empty directory jumps to a null pointer. The system's libstdc++ must serve these calls.
+TEST(TorchCoexistence, SystemLibstdcxxServesStdFilesystem) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "coexistence_remove_all";
+  std::filesystem::create_directories(dir / "a" / "b");
+  std::ofstream(dir / "a" / "b" / "file") << "bytes";
+  EXPECT_EQ(std::filesystem::remove_all(dir), 4u);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_NE(ProviderOf("_ZNSt10filesystem10remove_allERKNS_7__cxx114pathE").find("libstdc++.so"), std::string::npos)
+      << ProviderOf("_ZNSt10filesystem10remove_allERKNS_7__cxx114pathE");
 }
 
 TEST(TorchCoexistence, SystemProtobufServesOurMessages) {

@@ -26,6 +26,9 @@ cc_library(
         "-L{lib}",
         "-Wl,-rpath,{lib}",
         "-Wl,--push-state,--no-as-needed",
+        # libtorch.so exports a copy of std::filesystem whose remove_all crashes on a non-empty
+        # directory; libstdc++ named first is searched first, so its definitions serve the process.
+        "-lstdc++",
         "-ltorch",
         "-ltorch_cpu",
         "-ltorch_cuda",
