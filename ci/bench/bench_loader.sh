@@ -12,7 +12,7 @@
 #             baseline  ci/bench/loader_baseline.py --workers=1 and --workers=$(nproc), files
 #
 # Prints a table (images/s, images/s per core) and the ratios the design targets
-# (docs: /work/shared/DESIGN.md "Targets"): ours/ceiling per core >= 0.85, ours on files /
+# (the project's design targets): ours/ceiling per core >= 0.85, ours on files /
 # baseline >= 2.5, ours on shards / baseline on files >= 3.5. Timings are reported, never
 # asserted; every configuration runs BENCH_REPEAT rounds (interleaved) and the fastest counts.
 # Exit code: 0 when every run succeeded (whatever the timings), 1 when a step failed.

@@ -42,7 +42,7 @@ using SampleTransform =
 // A free list of batch buffers (uint8 tensors), so that batches reuse memory instead of
 // allocating it: a fresh multi-megabyte buffer per batch costs a page fault per 4 KiB page
 // when first written (measured at 224 x 224: some 37 faults per image, about 8% of the
-// pipeline's time on a 2-core VM), and pinned memory is slower still to allocate. A tensor
+// pipeline's time, measured with 2 threads), and pinned memory is slower still to allocate. A tensor
 // from Get() gives its memory back when its last view is gone, even after the Loader that
 // made it (the pool is held by std::shared_ptr; buffers returning after the pool is gone are
 // freed). Share one pool between the epochs' Loaders of a run. Thread-safe.
