@@ -7,7 +7,8 @@
 //   TrainStep step(config, model, *optimizer, scaler, device);
 //   for (each micro-batch) {
 //     const MicroBatchResult result = step.Accumulate(normalized_images, labels);
-//     if (++micro % config.grad_accumulation() == 0) step.Apply(schedule.LrAt(global_step++));
+//     if (++micro % config.grad_accumulation() != 0) continue;
+//     if (absl::Status status = step.Apply(schedule.LrAt(global_step++)); !status.ok()) return status;
 //   }
 #ifndef FORGE_LIB_ENGINE_STEP_H_
 #define FORGE_LIB_ENGINE_STEP_H_
