@@ -329,7 +329,7 @@ TEST(ValprepTest, UnknownWnidsAreRefusedAndListed) {
   EXPECT_THAT(report.errors(0), HasSubstr("n02119789"));
   EXPECT_EQ(ListTree(f.root), before);
 
-  WriteTestFile(f.options.synset_mapping, absl::StrJoin(kSynsets, " name\n"));
+  WriteTestFile(f.options.synset_mapping, absl::StrCat(absl::StrJoin(kSynsets, " name\n"), " name\n"));
   ASSERT_TRUE(RunValprep(f.options, &report).ok());
   EXPECT_THAT(report.unknown_wnids(), IsEmpty());
 }
