@@ -17,7 +17,8 @@
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "proto/valprep.pb.h"
-#include "tools/valprep/scratch.h"
+#include "testdata/scratch.h"
+#include "tools/valprep/valprep_testing.h"
 
 namespace forge {
 namespace {
@@ -27,9 +28,9 @@ using valprep::PlaceMode;
 using valprep_testing::ImageContents;
 using valprep_testing::ListTree;
 using valprep_testing::MakeFlatVal;
-using valprep_testing::NewScratchDir;
-using valprep_testing::ReadTestFile;
-using valprep_testing::WriteTestFile;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
