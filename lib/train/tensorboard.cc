@@ -22,6 +22,7 @@
 namespace forge {
 namespace {
 
+// "<what> <path>: <strerror>" with absl::ErrnoToStatus's code, as lib/io reports file errors.
 absl::Status ErrnoError(int error, absl::string_view what, absl::string_view path) {
   return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }

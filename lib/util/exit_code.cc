@@ -11,7 +11,6 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kOutOfRange:
       return 2;
     case absl::StatusCode::kCancelled:
       return kExitStopped;

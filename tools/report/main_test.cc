@@ -56,10 +56,12 @@ TEST(MainTest, ExitCodes) {
   result = Report(dir, absl::StrCat("--run_dir=", dir, "/run stray"));
   EXPECT_EQ(result.exit_code, 2);
 
-  // A write that fails at run time: the output directory is a file.
+  // An output directory that is a file: a path the user must fix (ENOTDIR), so bad usage like
+  // every errno that names a path (lib/util/exit_code.h).
   WriteTestFile(dir + "/file", "x");
   result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --out_dir=", dir, "/file"));
-  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("cannot create output directory " + dir + "/file: "));
 }
 
 }  // namespace

@@ -16,12 +16,6 @@ using ::testing::IsEmpty;
 
 MATCHER_P2(Labeled, image, wnid, "") { return arg.image == image && arg.wnid == wnid; }
 
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const std::string& line : lines) text += line + "\n";
-  return text;
-}
-
 TEST(LabelsFormatTest, NamesRoundTrip) {
   for (LabelsFormat format : {LabelsFormat::kAuto, LabelsFormat::kKaggleCsv,
                               LabelsFormat::kValprepSh, LabelsFormat::kWnidLines,

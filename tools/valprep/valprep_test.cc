@@ -423,14 +423,16 @@ TEST(ValprepTest, FailureWhilePlacingStopsAndRerunCompletes) {
   Fixture f;
   f.options.mode = PlaceMode::kCopy;
   f.options.out_dir = f.root + "/out";
-  // Image 3 is a dangling symlink: listed and present, but its bytes cannot be read.
+  // Image 3 is a dangling symlink: listed and present, but its bytes cannot be read (ENOENT, so
+  // exit code 2 like every missing file; lib/util/exit_code.h).
   const std::string broken = f.root + "/val/" + Image(3);
   ::unlink(broken.c_str());
   ASSERT_EQ(::symlink((f.root + "/nowhere").c_str(), broken.c_str()), 0);
   ValprepReport report;
   absl::Status status = RunValprep(f.options, &report);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(ExitCodeFor(status), 1);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_EQ(ExitCodeFor(status), 2);
   EXPECT_THAT(status.message(), HasSubstr(Image(3)));
   EXPECT_EQ(report.placed(), 2);
   EXPECT_EQ(report.failure(), status.message());
