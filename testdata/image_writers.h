@@ -4,8 +4,8 @@
 // Test-only code: every function CHECK-fails on error instead of returning a status.
 // Output is deterministic: the same pixels and arguments give the same bytes.
 
-#ifndef RESNET_FORGE_TESTDATA_IMAGE_WRITERS_H_
-#define RESNET_FORGE_TESTDATA_IMAGE_WRITERS_H_
+#ifndef FORGE_TESTDATA_IMAGE_WRITERS_H_
+#define FORGE_TESTDATA_IMAGE_WRITERS_H_
 
 #include <cstdint>
 #include <string>
@@ -41,4 +41,4 @@ std::string EncodePng(const uint8_t* pixels, int width, int height, int channels
 
 }  // namespace forge::testdata
 
-#endif  // RESNET_FORGE_TESTDATA_IMAGE_WRITERS_H_
+#endif  // FORGE_TESTDATA_IMAGE_WRITERS_H_

@@ -15,8 +15,8 @@
 //   PathologicalFiles bad = TinyImageNetPathologicalFiles(options);
 //   // dir + "/" + bad.truncated must fail to decode; dir + "/" + bad.cmyk must decode.
 
-#ifndef RESNET_FORGE_TESTDATA_TINY_IMAGENET_H_
-#define RESNET_FORGE_TESTDATA_TINY_IMAGENET_H_
+#ifndef FORGE_TESTDATA_TINY_IMAGENET_H_
+#define FORGE_TESTDATA_TINY_IMAGENET_H_
 
 #include <cstdint>
 #include <string>
@@ -86,4 +86,4 @@ PathologicalFiles TinyImageNetPathologicalFiles(const TinyImageNetOptions& optio
 
 }  // namespace forge::testdata
 
-#endif  // RESNET_FORGE_TESTDATA_TINY_IMAGENET_H_
+#endif  // FORGE_TESTDATA_TINY_IMAGENET_H_

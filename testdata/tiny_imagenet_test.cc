@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testdata/scratch.h"
 
 namespace forge::testdata {
 namespace {
@@ -31,32 +30,8 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// Returns a fresh scratch directory under TempDir() named after the running test plus `suffix`.
-std::string ScratchDir(const std::string& suffix = "") {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/", info->test_suite_name(), ".", info->name(), suffix);
-  fs::remove_all(dir);
-  return dir;
-}
-
-// Returns the contents of `path` ("" if unreadable, which the callers' checks then catch).
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// Returns every regular file under `root`, keyed by path relative to `root`.
-std::map<std::string, std::string> ReadTree(const std::string& root) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
-    files[fs::relative(entry.path(), root).string()] = ReadFile(entry.path().string());
-  }
-  return files;
-}
+// A path in a new scratch directory for the generator to create.
+std::string NewRoot() { return NewScratchDir() + "/tiny"; }
 
 // Returns the names of the entries of directory `dir`, sorted.
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -206,18 +181,18 @@ TEST(TinyImageNetClassesTest, SortedUniqueRealWnidsWithDuplicateNames) {
 }
 
 TEST(WriteTinyImageNetTest, SameOptionsGiveIdenticalBytes) {
-  const std::string first = ScratchDir("_1"), second = ScratchDir("_2");
-  const std::string other_seed = ScratchDir("_seed2");
+  const std::string first = NewRoot(), second = NewRoot();
+  const std::string other_seed = NewRoot();
   TinyImageNetOptions options;  // The default set.
   ASSERT_TRUE(WriteTinyImageNet(first, options).ok());
   ASSERT_TRUE(WriteTinyImageNet(second, options).ok());
   options.seed = 2;
   ASSERT_TRUE(WriteTinyImageNet(other_seed, options).ok());
 
-  const std::map<std::string, std::string> a = ReadTree(first), b = ReadTree(second);
+  const std::map<std::string, std::string> a = ReadTestTree(first), b = ReadTestTree(second);
   EXPECT_THAT(a, SizeIs(10 * 40 + 7 + 10 * 10 + 2 + 2));
   EXPECT_TRUE(a == b) << "two runs with the same options differ";
-  const std::map<std::string, std::string> c = ReadTree(other_seed);
+  const std::map<std::string, std::string> c = ReadTestTree(other_seed);
   ASSERT_EQ(a.size(), c.size());
   int differing = 0;
   for (const auto& [path, bytes] : a) differing += c.at(path) != bytes;
@@ -225,7 +200,7 @@ TEST(WriteTinyImageNetTest, SameOptionsGiveIdenticalBytes) {
 }
 
 TEST(WriteTinyImageNetTest, LayoutAndCounts) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   const TinyImageNetOptions options = SmallOptions();
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
   EXPECT_THAT(ListDir(root), ElementsAreArray({"LOC_synset_mapping.txt", "LOC_val_solution.csv",
@@ -258,11 +233,11 @@ TEST(WriteTinyImageNetTest, LayoutAndCounts) {
 }
 
 TEST(WriteTinyImageNetTest, WithoutPathologicalFilesOnlyRegularImages) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   TinyImageNetOptions options = SmallOptions();
   options.pathological = false;
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
-  const std::map<std::string, std::string> files = ReadTree(root);
+  const std::map<std::string, std::string> files = ReadTestTree(root);
   EXPECT_THAT(files, SizeIs(3 * 4 + 3 * 3 + 2));
   for (const auto& [path, bytes] : files) {
     if (!absl::EndsWith(path, ".JPEG")) continue;
@@ -273,13 +248,13 @@ TEST(WriteTinyImageNetTest, WithoutPathologicalFilesOnlyRegularImages) {
 }
 
 TEST(WriteTinyImageNetTest, RegularImagesAreRgb420JpegsOfVaryingSizeAndOrientation) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   TinyImageNetOptions options;
   options.pathological = false;
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
   int landscape = 0, portrait = 0, images = 0;
   std::set<std::string> distinct;
-  for (const auto& [path, bytes] : ReadTree(root)) {
+  for (const auto& [path, bytes] : ReadTestTree(root)) {
     if (!absl::EndsWith(path, ".JPEG")) continue;
     ++images;
     distinct.insert(bytes);
@@ -300,10 +275,10 @@ TEST(WriteTinyImageNetTest, RegularImagesAreRgb420JpegsOfVaryingSizeAndOrientati
 }
 
 TEST(WriteTinyImageNetTest, ValSolutionListsEveryValImageOnceInShuffledOrder) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   const TinyImageNetOptions options = SmallOptions();
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
-  const std::vector<SolutionRow> rows = ParseSolution(ReadFile(root + "/LOC_val_solution.csv"));
+  const std::vector<SolutionRow> rows = ParseSolution(ReadTestFile(root + "/LOC_val_solution.csv"));
   const std::vector<std::string> val_files = ListDir(root + "/val");
   ASSERT_THAT(rows, SizeIs(val_files.size()));
 
@@ -319,7 +294,7 @@ TEST(WriteTinyImageNetTest, ValSolutionListsEveryValImageOnceInShuffledOrder) {
     ASSERT_TRUE(absl::SimpleAtoi(row.image_id.substr(15), &number)) << row.image_id;
     labels_by_number.at(number) = row.wnid;
     // The box lies inside the image (the truncated file still has a readable header).
-    const TjResult decoded = TjDecode(ReadFile(root + "/val/" + row.image_id + ".JPEG"));
+    const TjResult decoded = TjDecode(ReadTestFile(root + "/val/" + row.image_id + ".JPEG"));
     ASSERT_TRUE(decoded.header_ok) << row.image_id;
     EXPECT_LE(0, row.xmin);
     EXPECT_LT(row.xmin, row.xmax);
@@ -344,21 +319,21 @@ TEST(WriteTinyImageNetTest, ValSolutionListsEveryValImageOnceInShuffledOrder) {
 }
 
 TEST(WriteTinyImageNetTest, SynsetMappingListsUsedClassesInWnidOrder) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   const TinyImageNetOptions options = SmallOptions();
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
-  EXPECT_EQ(ReadFile(root + "/LOC_synset_mapping.txt"),
+  EXPECT_EQ(ReadTestFile(root + "/LOC_synset_mapping.txt"),
             "n01440764 tench, Tinca tinca\n"
             "n01443537 goldfish, Carassius auratus\n"
             "n01751748 sea snake\n");
 }
 
 TEST(WriteTinyImageNetTest, PathologicalFilesHaveTheirProperties) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   const TinyImageNetOptions options = SmallOptions();
   ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
   const PathologicalFiles bad = TinyImageNetPathologicalFiles(options);
-  auto read = [&](const std::string& path) { return ReadFile(root + "/" + path); };
+  auto read = [&](const std::string& path) { return ReadTestFile(root + "/" + path); };
 
   for (const std::string* cmyk_path : {&bad.cmyk, &bad.val_cmyk}) {
     const std::string cmyk = read(*cmyk_path);
@@ -426,7 +401,7 @@ TEST(WriteTinyImageNetTest, PathologicalValPathsFollowTheSeed) {
 }
 
 TEST(WriteTinyImageNetTest, RejectsBadOptions) {
-  const std::string root = ScratchDir();
+  const std::string root = NewRoot();
   const auto expect_invalid = [&](TinyImageNetOptions options, const std::string& field) {
     const absl::Status status = WriteTinyImageNet(root, options);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
@@ -447,10 +422,9 @@ TEST(WriteTinyImageNetTest, RejectsBadOptions) {
 }
 
 TEST(WriteTinyImageNetTest, FailsWhenRootIsNotWritable) {
-  const std::string dir = ScratchDir();
-  fs::create_directories(dir);
+  const std::string dir = NewScratchDir();
   const std::string regular_file = dir + "/a_file";
-  std::ofstream(regular_file) << "x";
+  WriteTestFile(regular_file, "x");
   const absl::Status status = WriteTinyImageNet(regular_file + "/root", SmallOptions());
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr(regular_file));

@@ -1,7 +1,7 @@
 #include "lib/data/dataset.h"
 
 #include <filesystem>
-#include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -9,18 +9,12 @@
 #include "lib/io/proto_file.h"
 #include "lib/records/record_index.h"
 #include "lib/records/record_writer.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path Scratch(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / "dataset_test" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // Writes shards of ImageRecords whose image bytes are "image <k>" and labels k % 3, and a
 // manifest listing them. Returns the manifest path.
@@ -56,10 +50,9 @@ std::string WriteShardedDataset(const fs::path& dir, int shards, int per_shard, 
 }
 
 TEST(DatasetTest, FolderSamplesCarryBytesAndLabels) {
-  const fs::path root = Scratch("folder");
+  const fs::path root = fs::path(testdata::NewScratchDir());
   for (const char* file : {"n01/a.JPEG", "n02/b.JPEG"}) {
-    fs::create_directories((root / file).parent_path());
-    std::ofstream(root / file) << "bytes of " << file;
+    testdata::WriteTestFile((root / file).string(), std::string("bytes of ") + file);
   }
   absl::StatusOr<std::unique_ptr<ImageDataset>> dataset = OpenImageDataset(root.string());
   ASSERT_TRUE(dataset.ok()) << dataset.status();
@@ -74,7 +67,7 @@ TEST(DatasetTest, FolderSamplesCarryBytesAndLabels) {
 }
 
 TEST(DatasetTest, ManifestSamplesComeFromEveryShardInOrder) {
-  const std::string manifest = WriteShardedDataset(Scratch("sharded"), 3, 4);
+  const std::string manifest = WriteShardedDataset(fs::path(testdata::NewScratchDir()), 3, 4);
   absl::StatusOr<std::unique_ptr<ImageDataset>> dataset = OpenImageDataset(manifest);
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   ASSERT_EQ((*dataset)->size(), 12u);
@@ -89,7 +82,7 @@ TEST(DatasetTest, ManifestSamplesComeFromEveryShardInOrder) {
 }
 
 TEST(DatasetTest, DamagedRecordIsDataLossWithShardAndOffset) {
-  const fs::path dir = Scratch("damaged");
+  const fs::path dir = fs::path(testdata::NewScratchDir());
   const std::string manifest = WriteShardedDataset(dir, 1, 3);
   const std::string shard = (dir / "train-0.rec").string();
   std::string bytes = *ReadFile(shard);
@@ -107,7 +100,7 @@ TEST(DatasetTest, DamagedRecordIsDataLossWithShardAndOffset) {
 }
 
 TEST(DatasetTest, BadManifestsAreRefusedNamingTheFile) {
-  const fs::path dir = Scratch("bad");
+  const fs::path dir = fs::path(testdata::NewScratchDir());
   const std::string manifest = WriteShardedDataset(dir, 2, 2);
   // An index that disagrees with the manifest.
   ASSERT_TRUE(WriteFileAtomically((dir / "train-1.rec.idx").string(), "0 30\n").ok());
@@ -124,7 +117,7 @@ TEST(DatasetTest, BadManifestsAreRefusedNamingTheFile) {
 }
 
 TEST(DatasetTest, LabelOutsideTheClassesIsDataLoss) {
-  const std::string manifest = WriteShardedDataset(Scratch("labels"), 1, 3, /*label_offset=*/1);
+  const std::string manifest = WriteShardedDataset(fs::path(testdata::NewScratchDir()), 1, 3, /*label_offset=*/1);
   absl::StatusOr<std::unique_ptr<ImageDataset>> dataset = OpenImageDataset(manifest);
   ASSERT_TRUE(dataset.ok());
   EXPECT_TRUE((*dataset)->Read(0).ok());

@@ -30,9 +30,7 @@ absl::Status ListImagesBelow(const fs::path& root, const fs::path& dir,
     if (!HasImageExtension(it->path().filename().string())) continue;
     paths->push_back(it->path().lexically_relative(root).string());
   }
-  if (error) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot list ", dir.string(), ": ", error.message()));
-  }
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot list ", dir.string()));
   return absl::OkStatus();
 }
 
@@ -62,7 +60,7 @@ absl::StatusOr<ImageFolder> ListImageFolder(const std::string& root) {
       folder.classes.push_back(it->path().filename().string());
     }
   }
-  if (error) return absl::InvalidArgumentError(absl::StrCat("cannot list ", root, ": ", error.message()));
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot list ", root));
   if (folder.classes.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         root, " holds no class folders; expected the ImageFolder layout root/<class>/<image>"));

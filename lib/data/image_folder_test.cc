@@ -1,29 +1,22 @@
 #include "lib/data/image_folder.h"
 
 #include <filesystem>
-#include <fstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path Scratch(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / "image_folder_test" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void Touch(const fs::path& path) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << "x";
-}
+void Touch(const fs::path& path) { testdata::WriteTestFile(path.string(), "x"); }
 
 TEST(ImageFolderTest, ListsClassesSortedAndSamplesByClass) {
-  const fs::path root = Scratch("basic");
+  const fs::path root = fs::path(testdata::NewScratchDir());
   Touch(root / "n02" / "b.JPEG");
   Touch(root / "n02" / "a.jpg");
   Touch(root / "n01" / "sub" / "deep.PNG");
@@ -44,7 +37,7 @@ TEST(ImageFolderTest, ListsClassesSortedAndSamplesByClass) {
 }
 
 TEST(ImageFolderTest, FollowsSymlinkedFiles) {
-  const fs::path root = Scratch("symlinks");
+  const fs::path root = fs::path(testdata::NewScratchDir());
   Touch(root / "elsewhere" / "real.JPEG");
   fs::create_directories(root / "data" / "n01");
   fs::create_symlink(root / "elsewhere" / "real.JPEG", root / "data" / "n01" / "link.JPEG");
@@ -55,13 +48,13 @@ TEST(ImageFolderTest, FollowsSymlinkedFiles) {
 }
 
 TEST(ImageFolderTest, RefusesMissingEmptyAndFlatFolders) {
-  EXPECT_TRUE(absl::IsNotFound(ListImageFolder((Scratch("x") / "absent").string()).status()));
-  const fs::path flat = Scratch("flat");
+  EXPECT_TRUE(absl::IsNotFound(ListImageFolder((fs::path(testdata::NewScratchDir()) / "absent").string()).status()));
+  const fs::path flat = fs::path(testdata::NewScratchDir());
   Touch(flat / "ILSVRC2012_val_00000001.JPEG");
   absl::Status status = ListImageFolder(flat.string()).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status));
   EXPECT_NE(status.message().find("no class folders"), std::string::npos) << status;
-  const fs::path empty_classes = Scratch("empty_classes");
+  const fs::path empty_classes = fs::path(testdata::NewScratchDir());
   fs::create_directories(empty_classes / "n01");
   EXPECT_TRUE(absl::IsInvalidArgument(ListImageFolder(empty_classes.string()).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ListImageFolder((flat / "ILSVRC2012_val_00000001.JPEG").string()).status()));

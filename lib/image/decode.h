@@ -4,9 +4,11 @@
 // Format always comes from the bytes, never from a file name (ImageNet has a PNG named .JPEG).
 // Errors never name a file (these functions never know it): callers add it, e.g.
 //   absl::StatusOr<Image> image = DecodeImage(bytes);
-//   if (!image.ok()) return AnnotateStatus(image.status(), path);
-#ifndef RESNET_FORGE_LIB_IMAGE_DECODE_H_
-#define RESNET_FORGE_LIB_IMAGE_DECODE_H_
+//   if (!image.ok()) {
+//     return absl::Status(image.status().code(), absl::StrCat(path, ": ", image.status().message()));
+//   }
+#ifndef FORGE_LIB_IMAGE_DECODE_H_
+#define FORGE_LIB_IMAGE_DECODE_H_
 
 #include <cstdint>
 
@@ -136,4 +138,4 @@ absl::Status DecodeRegion(absl::string_view bytes, const ImageRegion& region, in
 
 }  // namespace forge
 
-#endif  // RESNET_FORGE_LIB_IMAGE_DECODE_H_
+#endif  // FORGE_LIB_IMAGE_DECODE_H_

@@ -1,7 +1,7 @@
 // Encoding RGB images as JPEG (TurboJPEG), for tools that normalise or downscale images before
 // storing them, e.g. `shard`.
-#ifndef RESNET_FORGE_LIB_IMAGE_ENCODE_H_
-#define RESNET_FORGE_LIB_IMAGE_ENCODE_H_
+#ifndef FORGE_LIB_IMAGE_ENCODE_H_
+#define FORGE_LIB_IMAGE_ENCODE_H_
 
 #include <string>
 
@@ -28,4 +28,4 @@ absl::StatusOr<std::string> EncodeJpeg(const Image& image, const JpegEncodeOptio
 
 }  // namespace forge
 
-#endif  // RESNET_FORGE_LIB_IMAGE_ENCODE_H_
+#endif  // FORGE_LIB_IMAGE_ENCODE_H_

@@ -1,7 +1,7 @@
 // Test-only access to lib/image/testdata: the checked-in fixture files and the Pillow golden
 // pixel listings written by testdata/make_golden.py.
-#ifndef RESNET_FORGE_LIB_IMAGE_GOLDEN_H_
-#define RESNET_FORGE_LIB_IMAGE_GOLDEN_H_
+#ifndef FORGE_LIB_IMAGE_GOLDEN_H_
+#define FORGE_LIB_IMAGE_GOLDEN_H_
 
 #include <cstdint>
 #include <string>
@@ -30,4 +30,4 @@ uint64_t Fnv1a64(const std::vector<uint8_t>& bytes);
 
 }  // namespace forge::image_testing
 
-#endif  // RESNET_FORGE_LIB_IMAGE_GOLDEN_H_
+#endif  // FORGE_LIB_IMAGE_GOLDEN_H_

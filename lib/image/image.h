@@ -1,6 +1,6 @@
 // An 8-bit RGB image in memory: the one pixel format that lib/image hands out.
-#ifndef RESNET_FORGE_LIB_IMAGE_IMAGE_H_
-#define RESNET_FORGE_LIB_IMAGE_IMAGE_H_
+#ifndef FORGE_LIB_IMAGE_IMAGE_H_
+#define FORGE_LIB_IMAGE_IMAGE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -36,4 +36,4 @@ struct Image {
 
 }  // namespace forge
 
-#endif  // RESNET_FORGE_LIB_IMAGE_IMAGE_H_
+#endif  // FORGE_LIB_IMAGE_IMAGE_H_

@@ -5,35 +5,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "lib/io/write_all.h"
 
 namespace forge {
 namespace {
 
+// "<what> <path>: <strerror>", with the code absl::ErrnoToStatus gives `error`, so that every
+// tool maps the same failure to the same exit code.
 absl::Status ErrnoError(int error, absl::string_view what, absl::string_view path) {
-  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
-  if (error == ENOENT) return absl::NotFoundError(message);
-  if (error == EACCES || error == EPERM) return absl::PermissionDeniedError(message);
-  if (error == EISDIR || error == ENOTDIR) return absl::InvalidArgumentError(message);
-  return absl::InternalError(message);
-}
-
-// Writes all of `data` to `fd`, retrying short writes and EINTR.
-bool WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
 std::string DirectoryOf(const std::string& path) {
@@ -105,8 +89,7 @@ void AtomicFile::Abort() {
 
 absl::Status AtomicFile::Append(absl::string_view data) {
   if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already closed"));
-  if (!WriteAll(fd_, data)) return ErrnoError(errno, "cannot write", temp_path_);
-  return absl::OkStatus();
+  return WriteAll(fd_, data, temp_path_);
 }
 
 absl::Status AtomicFile::Commit() {

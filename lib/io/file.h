@@ -12,7 +12,9 @@
 namespace forge {
 
 // Returns the bytes of `path` ("-" reads standard input). Fails with NotFound if the file does
-// not exist and with InvalidArgument if it is a directory; messages name the file.
+// not exist, with InvalidArgument if it is a directory and otherwise with the code
+// absl::ErrnoToStatus gives the failed call's errno (PermissionDenied for EACCES, ...); messages
+// name the file.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Replaces `path` with `contents` so that readers see either the old file or the new one, never
@@ -28,7 +30,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 //
 //   absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create("out.rec");
 //   if (!file.ok()) return file.status();
-//   RETURN_IF_ERROR((*file)->Append(bytes));
+//   if (absl::Status status = (*file)->Append(bytes); !status.ok()) return status;
 //   return (*file)->Commit();
 class AtomicFile {
  public:

@@ -5,17 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "testdata/scratch.h"
+
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ScratchDir(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
 
 int FilesIn(const std::string& dir) {
   int count = 0;
@@ -24,7 +19,7 @@ int FilesIn(const std::string& dir) {
 }
 
 TEST(FileTest, WriteThenReadRoundTrips) {
-  const std::string dir = ScratchDir("roundtrip");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = dir + "/a.bin";
   std::string contents("bytes\0with a zero", 17);
   ASSERT_TRUE(WriteFileAtomically(path, contents).ok());
@@ -35,7 +30,7 @@ TEST(FileTest, WriteThenReadRoundTrips) {
 }
 
 TEST(FileTest, OverwriteReplacesWholeFile) {
-  const std::string dir = ScratchDir("overwrite");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = dir + "/a.txt";
   ASSERT_TRUE(WriteFileAtomically(path, std::string(100000, 'x')).ok());
   ASSERT_TRUE(WriteFileAtomically(path, "short").ok());
@@ -44,7 +39,7 @@ TEST(FileTest, OverwriteReplacesWholeFile) {
 }
 
 TEST(FileTest, FailedWriteLeavesTargetAndNoTemporary) {
-  const std::string dir = ScratchDir("failed");
+  const std::string dir = testdata::NewScratchDir();
   const std::string target = dir + "/occupied";
   fs::create_directories(target + "/child");  // renaming a file over a non-empty directory fails
   absl::Status status = WriteFileAtomically(target, "data");
@@ -55,14 +50,14 @@ TEST(FileTest, FailedWriteLeavesTargetAndNoTemporary) {
 }
 
 TEST(FileTest, WriteIntoMissingDirectoryNamesThePath) {
-  const std::string path = ScratchDir("missing") + "/no/such/dir/file.txt";
+  const std::string path = testdata::NewScratchDir() + "/no/such/dir/file.txt";
   absl::Status status = WriteFileAtomically(path, "data");
   EXPECT_TRUE(absl::IsNotFound(status)) << status;
   EXPECT_NE(status.message().find("file.txt"), std::string::npos) << status;
 }
 
 TEST(FileTest, ReadErrorsNameTheFile) {
-  const std::string dir = ScratchDir("read_errors");
+  const std::string dir = testdata::NewScratchDir();
   absl::StatusOr<std::string> missing = ReadFile(dir + "/absent.txt");
   EXPECT_TRUE(absl::IsNotFound(missing.status()));
   EXPECT_NE(missing.status().message().find("absent.txt"), std::string::npos);
@@ -71,13 +66,13 @@ TEST(FileTest, ReadErrorsNameTheFile) {
 }
 
 TEST(FileTest, EmptyFileReadsEmpty) {
-  const std::string path = ScratchDir("empty") + "/empty";
+  const std::string path = testdata::NewScratchDir() + "/empty";
   ASSERT_TRUE(WriteFileAtomically(path, "").ok());
   EXPECT_EQ(*ReadFile(path), "");
 }
 
 TEST(AtomicFileTest, AppearsOnlyOnCommit) {
-  const std::string dir = ScratchDir("atomic_commit");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = dir + "/out.rec";
   ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
   absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
@@ -92,7 +87,7 @@ TEST(AtomicFileTest, AppearsOnlyOnCommit) {
 }
 
 TEST(AtomicFileTest, AbandonedWriteLeavesOldFileAndNoTemporary) {
-  const std::string dir = ScratchDir("atomic_abort");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = dir + "/out.rec";
   ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
   {

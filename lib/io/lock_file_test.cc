@@ -7,11 +7,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
 
-std::string Path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+// A path in a scratch directory of the test's own.
+std::string Path(const std::string& name) { return testdata::NewScratchDir() + "/" + name; }
 
 TEST(LockFileTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   const std::string path = Path("run.lock");

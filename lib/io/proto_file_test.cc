@@ -1,6 +1,5 @@
 #include "lib/io/proto_file.h"
 
-#include <filesystem>
 #include <string>
 
 #include <google/protobuf/util/message_differencer.h>
@@ -8,17 +7,13 @@
 
 #include "lib/io/file.h"
 #include "proto/stats.pb.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string Scratch(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / "proto_file_test";
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
+// `name` in a new scratch directory.
+std::string Scratch(const std::string& name) { return testdata::NewScratchDir() + "/" + name; }
 
 ChannelStats SampleStats() {
   ChannelStats stats;

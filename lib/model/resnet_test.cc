@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/model/testing.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -320,7 +321,7 @@ TEST_F(ResNetTest, CloneIsADeepCopy) {
 TEST_F(ResNetTest, SaveAndLoadRoundTrip) {
   ResNet model = Make(18, 10);
   SetDeterministicWeights(*model);
-  const std::string path = ::testing::TempDir() + "/resnet18.pt";
+  const std::string path = testdata::NewScratchDir() + "/resnet18.pt";
   torch::save(model, path);
   ResNet loaded = Make(18, 10);
   torch::load(loaded, path);

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -24,10 +23,7 @@ uint64_t LoadLittleEndian(const char* bytes, int width) {
 
 absl::StatusOr<std::unique_ptr<RecordFile>> RecordFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const std::string message = absl::StrCat("cannot open ", path, ": ", std::strerror(errno));
-    return errno == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
-  }
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
   struct stat info;
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
@@ -42,9 +38,10 @@ absl::Status RecordFile::ReadExactly(uint64_t offset, size_t length, char* out) 
   while (length > 0) {
     ssize_t n = ::pread(fd_, out, length, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return absl::DataLossError(absl::StrCat("cannot read ", path_, " at byte offset ", offset, ": ",
-                                              n == 0 ? "unexpected end of file" : std::strerror(errno)));
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path_, " at byte offset ", offset));
+    if (n == 0) {
+      return absl::DataLossError(
+          absl::StrCat("cannot read ", path_, " at byte offset ", offset, ": unexpected end of file"));
     }
     out += n;
     offset += static_cast<uint64_t>(n);

@@ -15,7 +15,8 @@ namespace forge {
 // Random access to the records of one file; ReadAt is thread-safe (positional reads).
 class RecordFile {
  public:
-  // Fails with NotFound if `path` does not exist.
+  // Fails with NotFound if `path` does not exist, InvalidArgument if it is not a regular file,
+  // and otherwise with absl::ErrnoToStatus of open(2)'s error.
   static absl::StatusOr<std::unique_ptr<RecordFile>> Open(const std::string& path);
   ~RecordFile();
   RecordFile(const RecordFile&) = delete;
@@ -23,7 +24,8 @@ class RecordFile {
 
   // The payload of the record starting at `offset`. `size`, the framed size from an index, saves
   // one read when known (0: unknown). DataLoss for a CRC mismatch or a record that runs past
-  // the end of the file, naming the file and the offset.
+  // the end of the file, naming the file and the offset; a failing read(2) (EIO, ...) is not
+  // corruption and gets absl::ErrnoToStatus's code instead.
   absl::StatusOr<std::string> ReadAt(uint64_t offset, uint64_t size = 0) const;
 
   const std::string& path() const { return path_; }

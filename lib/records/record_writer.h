@@ -27,9 +27,12 @@ void AppendFramedRecord(absl::string_view payload, std::string* out);
 // AtomicFile), so a crash never leaves a half-written shard that looks finished.
 //
 //   absl::StatusOr<std::unique_ptr<RecordWriter>> writer = RecordWriter::Create(path);
-//   for (const std::string& payload : payloads) RETURN_IF_ERROR((*writer)->Write(payload));
-//   RETURN_IF_ERROR((*writer)->Close());
-//   WriteFileAtomically(path + ".idx", FormatDaliIndex((*writer)->spans()));
+//   if (!writer.ok()) return writer.status();
+//   for (const std::string& payload : payloads) {
+//     if (absl::Status status = (*writer)->Write(payload); !status.ok()) return status;
+//   }
+//   if (absl::Status status = (*writer)->Close(); !status.ok()) return status;
+//   return WriteFileAtomically(path + ".idx", FormatDaliIndex((*writer)->spans()));
 class RecordWriter {
  public:
   static absl::StatusOr<std::unique_ptr<RecordWriter>> Create(const std::string& path);

@@ -4,10 +4,17 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstdint>
 #include <fstream>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace forge {
 namespace {
@@ -173,6 +180,127 @@ TEST(LinePlotTest, RefusesEmptyPlotsAndBadSizes) {
   plot.AddSeries(Series("ok", {1}, {1}, plot_colors::kBlue));
   EXPECT_TRUE(plot.HasData());
   EXPECT_EQ(plot.RenderPng(10, 10).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// FNV-1a, 64 bits: a fingerprint of the PNG bytes small enough to live in the test.
+uint64_t Fingerprint(const std::string& bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 0x100000001b3ULL;
+  return hash;
+}
+
+// Plots that exercise every part of the drawing: legends in each corner, markers labelled on
+// either side and staggered, every line style, dots, transparency, clipping to a fixed y range,
+// thinning, broken lines, a log axis, degenerate ranges.
+std::vector<std::pair<std::string, LinePlot>> PinnedPlots() {
+  std::vector<std::pair<std::string, LinePlot>> plots;
+  {
+    LinePlot plot("Loss", "epoch", "loss");
+    plot.set_integer_x(true);
+    std::vector<double> x, train, val;
+    for (int i = 1; i <= 30; ++i) {
+      x.push_back(i);
+      train.push_back(6.9 * std::exp(-i / 8.0) + 1.2);
+      val.push_back(6.5 * std::exp(-i / 9.0) + 1.4);
+    }
+    plot.AddSeries(Series("train", x, train, plot_colors::kBlue));
+    PlotSeries v = Series("val", x, val, plot_colors::kOrange);
+    v.style = LineStyle::kDashed;
+    v.dots = true;
+    plot.AddSeries(v);
+    PlotSeries hidden = Series("", {1, 30}, {2, 2}, plot_colors::kGray);
+    hidden.style = LineStyle::kDotted;
+    hidden.alpha = 0.5;
+    hidden.width = 1;
+    plot.AddSeries(hidden);
+    for (double at : {10.0, 11.0, 29.5}) {
+      PlotMarker marker;
+      marker.x = at;
+      marker.label = absl::StrCat("marker at ", at);
+      marker.color = at > 20 ? plot_colors::kRed : plot_colors::kGreen;
+      marker.style = at > 20 ? LineStyle::kDotted : LineStyle::kDashed;
+      plot.AddMarker(marker);
+    }
+    plot.AddMarker(PlotMarker{5, "", plot_colors::kPurple, LineStyle::kSolid});
+    plots.emplace_back("loss", std::move(plot));
+  }
+  {
+    LinePlot plot("Accuracy", "epoch", "top-1 (%)");
+    plot.set_y_range(0, 100);
+    plot.AddSeries(Series("rising", {0, 1, 2, 3, 4, 5}, {5, 40, 70, 90, 99, 130}, plot_colors::kBlue));
+    plot.AddSeries(Series("high", {0, 5}, {95, 95}, plot_colors::kOrange));
+    plots.emplace_back("accuracy", std::move(plot));
+  }
+  {
+    LinePlot plot("Throughput", "epoch", "img/s");
+    plot.set_y_from_zero(true);
+    plot.AddSeries(Series("falling", {0, 1, 2, 3}, {100, 60, 30, 10}, plot_colors::kGreen));
+    plot.AddSeries(Series("top", {2, 3}, {95, 90}, plot_colors::kPurple));
+    plots.emplace_back("throughput", std::move(plot));
+  }
+  {
+    LinePlot plot("LR range test", "learning rate", "loss");
+    plot.set_log_x(true);
+    std::vector<double> x, y;
+    for (int i = 0; i <= 400; ++i) {
+      x.push_back(std::pow(10.0, -7 + 8.0 * i / 400));
+      y.push_back(i == 200 ? std::nan("") : 7 - 3 * std::sin(i / 140.0));
+    }
+    x.push_back(-1);
+    y.push_back(1);
+    plot.AddSeries(Series("loss", x, y, plot_colors::kBlue));
+    plot.AddMarker(PlotMarker{1e-2, "suggested 1e-2", plot_colors::kRed, LineStyle::kDashed});
+    plots.emplace_back("log", std::move(plot));
+  }
+  {
+    LinePlot plot("LR schedule", "epoch", "learning rate");
+    plot.set_y_from_zero(true);
+    std::vector<double> x, y;
+    for (int i = 0; i < 20000; ++i) {
+      x.push_back(i / 200.0);
+      y.push_back(0.4 * std::cos(M_PI * i / 20000.0 / 2) + 0.01 * std::sin(i * 0.37));
+    }
+    PlotSeries lr = Series("lr", x, y, plot_colors::kPurple);
+    lr.width = 1.2;
+    plot.AddSeries(lr);
+    plots.emplace_back("many", std::move(plot));
+  }
+  {
+    LinePlot plot("One point", "epoch", "img/s");
+    plot.set_integer_x(true);
+    plot.AddSeries(Series("train", {3}, {2470}, plot_colors::kGreen));
+    plots.emplace_back("single", std::move(plot));
+  }
+  {
+    LinePlot plot("Flat at zero", "step", "value");
+    plot.AddSeries(Series("zero", {0, 0}, {0, 0}, plot_colors::kGray));
+    plots.emplace_back("flat", std::move(plot));
+  }
+  return plots;
+}
+
+// The renderer's output is pinned byte for byte, so that a refactoring of the drawing code that
+// changes a single pixel fails here. The fingerprints hold for the cairo, pixman, zlib and
+// DejaVu fonts of the Debian release the project builds on; after an upgrade of those (or a
+// deliberate change of the drawing), look at the PNGs kept in the test's outputs and update the
+// fingerprints this test prints.
+TEST(LinePlotTest, RenderingIsPinned) {
+  const std::map<std::string, uint64_t> expected = {
+      {"loss", 0x4bf111ab5d8368a0ULL},
+      {"accuracy", 0xc6bd456c9e0ae977ULL},
+      {"throughput", 0xe1f7b3e583f59057ULL},
+      {"log", 0x6b7fc71abea9c57fULL},
+      {"many", 0xb13751fbd02cf16aULL},
+      {"single", 0xe9bcf5e67d3f3b74ULL},
+      {"flat", 0x9e2f2877e7114ef8ULL},
+  };
+  for (const auto& [name, plot] : PinnedPlots()) {
+    absl::StatusOr<std::string> png = plot.RenderPng(name == "single" ? 600 : 900, 500);
+    ASSERT_TRUE(png.ok()) << name << ": " << png.status();
+    Keep(absl::StrCat("pinned_", name, ".png"), *png);
+    EXPECT_EQ(Fingerprint(*png), expected.at(name))
+        << name << ": the PNG changed; its fingerprint is now " << absl::StrFormat("0x%016x", Fingerprint(*png));
+  }
 }
 
 }  // namespace

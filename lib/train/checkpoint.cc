@@ -56,7 +56,7 @@ absl::Status CheckLastRecordHeader(const RecordFile& file, uint64_t offset) {
   if (offset + 12 > file.size()) return corrupt(absl::StrCat("is missing (the file ends at byte ", file.size(), ")"));
   unsigned char header[12];
   const int fd = ::open(file.path().c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::DataLossError(absl::StrCat("cannot read ", file.path(), ": ", std::strerror(errno)));
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", file.path()));
   const ssize_t n = ::pread(fd, header, sizeof(header), static_cast<off_t>(offset));
   ::close(fd);
   if (n != static_cast<ssize_t>(sizeof(header))) return corrupt("cannot be read");

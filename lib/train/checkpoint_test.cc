@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/io/file.h"
 #include "lib/records/record_writer.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -46,7 +46,8 @@ class CheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override { torch::manual_seed(0); }
 
-  std::string Path(const std::string& name) { return absl::StrCat(::testing::TempDir(), "/", name); }
+  // `name` in a new scratch directory.
+  std::string Path(const std::string& name) { return testdata::NewScratchDir() + "/" + name; }
 
   // One SGD or AdamW step on a fixed batch.
   static void Step(TinyNet& model, torch::optim::Optimizer& optimizer, int seed) {
@@ -79,12 +80,6 @@ void ExpectSameModel(TinyNet& expected, TinyNet& actual) {
 template <typename ParamState>
 const ParamState& StateOf(torch::optim::Optimizer& optimizer, const torch::Tensor& parameter) {
   return static_cast<const ParamState&>(*optimizer.state().at(parameter.unsafeGetTensorImpl()));
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
 }
 
 std::vector<std::string> FileNames(const std::string& dir) {
@@ -324,7 +319,7 @@ TEST_F(CheckpointTest, RefusesAFileThatIsNotACheckpoint) {
   std::string bytes;
   AppendFramedRecord("an image record, not a TrainState", &bytes);
   AppendFramedRecord("more", &bytes);
-  WriteBytes(path, bytes);
+  testdata::WriteTestFile(path, bytes);
   absl::Status status = LoadCheckpoint(path, nullptr, *model, nullptr);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_THAT(status.message(), HasSubstr(path));
@@ -355,7 +350,7 @@ TEST_F(CheckpointTest, FlippedBytesAndTruncationsAreDataLoss) {
     if (!tried(i)) continue;
     std::string damaged = good;
     damaged[i] ^= static_cast<char>(0x01 << (i % 8));
-    WriteBytes(bad, damaged);
+    testdata::WriteTestFile(bad, damaged);
     const absl::Status status = LoadCheckpoint(bad, nullptr, *target, &target_optimizer);
     ASSERT_EQ(status.code(), absl::StatusCode::kDataLoss) << "byte " << i << ": " << status;
     ASSERT_THAT(status.message(), HasSubstr(bad));
@@ -365,13 +360,13 @@ TEST_F(CheckpointTest, FlippedBytesAndTruncationsAreDataLoss) {
   }
   for (size_t length = 0; length < good.size(); ++length) {
     if (!tried(length)) continue;
-    WriteBytes(bad, good.substr(0, length));
+    testdata::WriteTestFile(bad, good.substr(0, length));
     const absl::Status status = LoadCheckpoint(bad, nullptr, *target, nullptr);
     ASSERT_EQ(status.code(), absl::StatusCode::kDataLoss) << "length " << length << ": " << status;
     ASSERT_THAT(status.message(), HasSubstr(bad));
     ASSERT_EQ(ReadTrainState(bad).status().code(), absl::StatusCode::kDataLoss) << "length " << length;
   }
-  WriteBytes(bad, good + "x");
+  testdata::WriteTestFile(bad, good + "x");
   EXPECT_EQ(LoadCheckpoint(bad, nullptr, *target, nullptr).code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(ReadTrainState(bad).status().code(), absl::StatusCode::kDataLoss);
 
@@ -379,14 +374,13 @@ TEST_F(CheckpointTest, FlippedBytesAndTruncationsAreDataLoss) {
   const std::vector<torch::Tensor> after = target->parameters();
   for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << i;
   EXPECT_TRUE(target_optimizer.state().empty());
-  WriteBytes(bad, good);
+  testdata::WriteTestFile(bad, good);
   ASSERT_TRUE(LoadCheckpoint(bad, nullptr, *target, &target_optimizer).ok());
   ExpectSameModel(model, target);
 }
 
 TEST_F(CheckpointTest, FailedSaveLeavesTheOldCheckpoint) {
-  const std::string dir = Path("atomic");
-  ::mkdir(dir.c_str(), 0777);
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = dir + "/last.ckpt";
   TinyNet old_model;
   ASSERT_TRUE(SaveCheckpoint(path, SampleState(), *old_model, nullptr).ok());

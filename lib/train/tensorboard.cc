@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -15,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "lib/io/write_all.h"
 #include "lib/records/record_reader.h"
 #include "lib/records/record_writer.h"
 #include "proto/tensorboard.pb.h"
@@ -22,22 +22,9 @@
 namespace forge {
 namespace {
 
+// "<what> <path>: <strerror>" with absl::ErrnoToStatus's code, as lib/io reports file errors.
 absl::Status ErrnoError(int error, absl::string_view what, absl::string_view path) {
-  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EEXIST:
-      return absl::AlreadyExistsError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case ENOTDIR:
-    case EISDIR:
-      return absl::InvalidArgumentError(message);
-    default:
-      return absl::InternalError(message);
-  }
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
 // mkdir -p.
@@ -53,18 +40,6 @@ absl::Status MakeDirectories(const std::string& dir) {
   if (::stat(dir.c_str(), &info) != 0) return ErrnoError(errno, "cannot create directory", dir);
   if (!S_ISDIR(info.st_mode)) return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
   return absl::OkStatus();
-}
-
-bool WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 std::string HostName() {
@@ -112,7 +87,7 @@ absl::Status EventWriter::WriteEvent(const std::string& serialized_event) {
   if (!status_.ok()) return status_;
   std::string framed;
   AppendFramedRecord(serialized_event, &framed);
-  if (!WriteAll(fd_, framed)) status_ = ErrnoError(errno, "cannot write event file", path_);
+  status_ = WriteAll(fd_, framed, path_);
   return status_;
 }
 

@@ -25,8 +25,9 @@ inline constexpr char kEventFileVersion[] = "brain.Event:2";
 //
 //   absl::StatusOr<std::unique_ptr<EventWriter>> events = EventWriter::Create(run_dir + "/tb");
 //   if (!events.ok()) return events.status();
-//   RETURN_IF_ERROR((*events)->AddScalar("train/loss", step, loss, now_seconds));
-//   RETURN_IF_ERROR((*events)->Flush());
+//   absl::Status status = (*events)->AddScalar("train/loss", step, loss, now_seconds);
+//   if (status.ok()) status = (*events)->Flush();
+//   if (!status.ok()) return status;
 //
 // A resumed run calls RewriteEventsWithoutStepsAfter() before Create().
 class EventWriter {

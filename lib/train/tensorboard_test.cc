@@ -1,7 +1,6 @@
 #include "lib/train/tensorboard.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -16,6 +15,7 @@
 #include "lib/records/record_reader.h"
 #include "lib/records/record_writer.h"
 #include "proto/tensorboard.pb.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -23,13 +23,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-
-// A fresh directory under the test's scratch space.
-std::string NewDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/", name);
-  ::mkdir(dir.c_str(), 0777);
-  return dir;
-}
 
 std::vector<std::string> FileNames(const std::string& dir) {
   std::vector<std::string> names;
@@ -76,7 +69,7 @@ std::vector<Scalar> Scalars(const std::vector<Event>& events) {
 }
 
 TEST(EventWriterTest, WritesTensorFlowEventFile) {
-  const std::string dir = NewDir("writes") + "/nested/tb";  // Create makes missing directories
+  const std::string dir = testdata::NewScratchDir() + "/nested/tb";  // Create makes missing directories
   absl::StatusOr<std::unique_ptr<EventWriter>> writer = EventWriter::Create(dir, "v1");
   ASSERT_TRUE(writer.ok()) << writer.status();
   const std::string path = (*writer)->path();
@@ -119,7 +112,7 @@ TEST(EventWriterTest, WritesTensorFlowEventFile) {
 TEST(EventWriterTest, EventBytesMatchTensorFlowEncoding) {
   // Event{wall_time: 1.5, step: 3, summary{value{tag: "a", simple_value: 2}}} as TensorFlow
   // encodes it: field 1 fixed64, field 2 varint, field 5 message{field 1 message{1: "a", 2: float}}.
-  const std::string dir = NewDir("bytes");
+  const std::string dir = testdata::NewScratchDir();
   absl::StatusOr<std::unique_ptr<EventWriter>> writer = EventWriter::Create(dir);
   ASSERT_TRUE(writer.ok()) << writer.status();
   ASSERT_TRUE((*writer)->AddScalar("a", 3, 2.0, 1.5).ok());
@@ -134,13 +127,15 @@ TEST(EventWriterTest, EventBytesMatchTensorFlowEncoding) {
 }
 
 TEST(EventWriterTest, NeverReusesAFileName) {
-  const std::string dir = NewDir("exists");
+  const std::string dir = testdata::NewScratchDir();
   std::vector<std::unique_ptr<EventWriter>> writers;
   for (int i = 0; i < 3; ++i) {  // within one second, almost always
     absl::StatusOr<std::unique_ptr<EventWriter>> writer = EventWriter::Create(dir, "same");
     ASSERT_TRUE(writer.ok()) << writer.status();
     ASSERT_TRUE((*writer)->AddScalar("x", i, i, 0).ok());
-    if (!writers.empty()) EXPECT_GT((*writer)->path(), writers.back()->path()) << "names must sort in creation order";
+    if (!writers.empty()) {
+      EXPECT_GT((*writer)->path(), writers.back()->path()) << "names must sort in creation order";
+    }
     writers.push_back(std::move(*writer));
   }
   for (int i = 0; i < 3; ++i) {
@@ -151,7 +146,7 @@ TEST(EventWriterTest, NeverReusesAFileName) {
 }
 
 TEST(EventWriterTest, FailsNamingTheDirectory) {
-  const std::string file = NewDir("notadir") + "/file";
+  const std::string file = testdata::NewScratchDir() + "/file";
   ASSERT_TRUE(WriteFileAtomically(file, "x").ok());
   absl::StatusOr<std::unique_ptr<EventWriter>> writer = EventWriter::Create(file + "/tb");
   ASSERT_FALSE(writer.ok());
@@ -189,7 +184,7 @@ std::vector<int64_t> Steps(const std::string& path) {
 }
 
 TEST(RewriteEventsTest, DropsStepsAfterTheCheckpointAndKeepsTheRest) {
-  const std::string dir = NewDir("rewrite");
+  const std::string dir = testdata::NewScratchDir();
   const std::string early = WriteRun(dir, "events.out.tfevents.1700000000.host", 0, 4);
   const std::string late = WriteRun(dir, "events.out.tfevents.1700000100.host", 5, 12);
   const std::string untouched_before = *ReadFile(early);
@@ -226,7 +221,7 @@ TEST(RewriteEventsTest, DropsStepsAfterTheCheckpointAndKeepsTheRest) {
 }
 
 TEST(RewriteEventsTest, KeepsWhatTheRuleKeepsByTagAndStep) {
-  const std::string dir = NewDir("rule");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = WriteRun(dir, "events.out.tfevents.1700000000.host", 0, 5);
   EventRewriteResult result;
   ASSERT_TRUE(RewriteEvents(dir, [](const std::string& tag, int64_t step) {
@@ -241,7 +236,7 @@ TEST(RewriteEventsTest, KeepsWhatTheRuleKeepsByTagAndStep) {
 }
 
 TEST(RewriteEventsTest, CutsATornTailAndRemovesLeftoverTemporaryFiles) {
-  const std::string dir = NewDir("torn");
+  const std::string dir = testdata::NewScratchDir();
   const std::string path = WriteRun(dir, "events.out.tfevents.1700000000.host", 0, 6);
   // A crash in the middle of writing step 7: half a record at the end.
   std::string bytes = *ReadFile(path);
@@ -267,7 +262,7 @@ TEST(RewriteEventsTest, CutsATornTailAndRemovesLeftoverTemporaryFiles) {
 TEST(RewriteEventsTest, MissingDirectoryIsNothingToDo) {
   EventRewriteResult result;
   result.files_rewritten = 7;
-  ASSERT_TRUE(RewriteEventsWithoutStepsAfter(::testing::TempDir() + "/does/not/exist", 3, &result).ok());
+  ASSERT_TRUE(RewriteEventsWithoutStepsAfter(testdata::NewScratchDir() + "/does/not/exist", 3, &result).ok());
   EXPECT_EQ(result.files_rewritten, 0);
 }
 

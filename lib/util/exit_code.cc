@@ -8,9 +8,9 @@ int ExitCodeFor(const absl::Status& status) {
       return 0;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kOutOfRange:
       return 2;
     case absl::StatusCode::kCancelled:
       return kExitStopped;

@@ -10,9 +10,16 @@ namespace forge {
 // run the same command again to continue. 75 is EX_TEMPFAIL of sysexits.h, "try again later".
 inline constexpr int kExitStopped = 75;
 
-// 0 for OK; 2 for bad usage or bad input (InvalidArgument, NotFound, FailedPrecondition,
-// AlreadyExists, OutOfRange); kExitStopped (75) for Cancelled, which tools return when a stop
-// signal made them save their state and stop; 1 for any other failure at run time.
+// 0 for OK; 2 for bad usage or bad input (InvalidArgument, NotFound, PermissionDenied,
+// FailedPrecondition, AlreadyExists); kExitStopped (75) for Cancelled, which tools return when a
+// stop signal made them save their state and stop; 1 for any other failure at run time
+// (DataLoss, ResourceExhausted such as a full disk, OutOfRange such as a file over the size
+// limit, Internal, Unknown, ...).
+//
+// File errors reach here through absl::ErrnoToStatus, so a given errno exits the same way from
+// every tool: ENOENT (NotFound), EACCES/EPERM/EROFS (PermissionDenied), EISDIR/ENOTDIR
+// (FailedPrecondition) and EEXIST (AlreadyExists) name a path the user can fix before rerunning,
+// hence 2; EIO, ENOSPC, EFBIG and the like are failures of the run, hence 1.
 int ExitCodeFor(const absl::Status& status);
 
 }  // namespace forge

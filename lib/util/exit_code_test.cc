@@ -1,6 +1,11 @@
 #include "lib/util/exit_code.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <gtest/gtest.h>
+
+#include "absl/status/status.h"
 
 namespace forge {
 namespace {
@@ -11,12 +16,22 @@ TEST(ExitCodeTest, MapsStatusToDocumentedCodes) {
   EXPECT_EQ(ExitCodeFor(absl::NotFoundError("no file")), 2);
   EXPECT_EQ(ExitCodeFor(absl::FailedPreconditionError("not prepared")), 2);
   EXPECT_EQ(ExitCodeFor(absl::AlreadyExistsError("exists")), 2);
-  EXPECT_EQ(ExitCodeFor(absl::OutOfRangeError("range")), 2);
+  EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("denied")), 2);
   EXPECT_EQ(ExitCodeFor(absl::InternalError("bug")), 1);
   EXPECT_EQ(ExitCodeFor(absl::DataLossError("disk")), 1);
-  EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("denied")), 1);
+  EXPECT_EQ(ExitCodeFor(absl::OutOfRangeError("file too large")), 1);
   EXPECT_EQ(ExitCodeFor(absl::CancelledError("stopped by SIGTERM")), kExitStopped);
   EXPECT_EQ(kExitStopped, 75);
+}
+
+// The same errno exits the same way whichever tool meets it.
+TEST(ExitCodeTest, FileErrorsFromErrno) {
+  for (int error : {ENOENT, EACCES, EPERM, EROFS, EISDIR, ENOTDIR, EEXIST}) {
+    EXPECT_EQ(ExitCodeFor(absl::ErrnoToStatus(error, "cannot open x")), 2) << std::strerror(error);
+  }
+  for (int error : {EIO, ENOSPC, EDQUOT, EFBIG, EMFILE, ENOMEM}) {
+    EXPECT_EQ(ExitCodeFor(absl::ErrnoToStatus(error, "cannot write x")), 1) << std::strerror(error);
+  }
 }
 
 }  // namespace

@@ -4,13 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "lib/io/proto_file.h"
-#include "tools/report/report_testing.h"
+#include "testdata/scratch.h"
+#include "testdata/tool_runner.h"
 
 namespace forge {
 namespace {
 
-using report_testing::ReadBytes;
-using report_testing::Runfile;
+using testdata::ReadTestFile;
+using testdata::Runfile;
 using ::testing::HasSubstr;
 
 EvalResult ReadEval(const std::string& path) {
@@ -31,7 +32,7 @@ TEST_P(ScikitLearnGoldenTest, ClassificationReportMatchesScikitLearn) {
   absl::StatusOr<ClassificationMetrics> metrics = ComputeClassificationMetrics(
       absl::MakeConstSpan(eval.confusion().data(), eval.confusion_size()), eval.classes_size());
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  const std::string expected = ReadBytes(absl::StrCat(dir, name, ".digits", digits, ".txt"));
+  const std::string expected = ReadTestFile(absl::StrCat(dir, name, ".digits", digits, ".txt"));
   ASSERT_FALSE(expected.empty());
   EXPECT_EQ(FormatClassificationReport(*metrics, EvalClassLabels(eval, {}), digits), expected);
 }

@@ -8,16 +8,16 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "testdata/scratch.h"
 #include "testdata/tool_runner.h"
-#include "tools/report/report_testing.h"
 
 namespace forge {
 namespace {
 
-using report_testing::NewScratchDir;
-using report_testing::ReadBytes;
-using report_testing::Runfile;
-using report_testing::WriteBytes;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::Runfile;
+using testdata::WriteTestFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
@@ -27,7 +27,7 @@ testdata::ToolResult Report(const std::string& dir, const std::string& flags) {
 
 TEST(MainTest, ReportsWithNotesForWhatIsMissing) {
   const std::string dir = NewScratchDir();
-  WriteBytes(dir + "/run/train_log.pb", "");
+  WriteTestFile(dir + "/run/train_log.pb", "");
   const std::string golden = Runfile("tools/report/testdata/golden/");
   testdata::ToolResult result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --lr_curve=", golden, "lr_curve.txtpb"));
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -48,7 +48,7 @@ TEST(MainTest, ExitCodes) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr(dir + "/missing does not exist"));
 
-  WriteBytes(dir + "/run/train_log.pb", "");
+  WriteTestFile(dir + "/run/train_log.pb", "");
   result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --eval=", dir, "/eval.json"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr(dir + "/eval.json"));
@@ -56,10 +56,12 @@ TEST(MainTest, ExitCodes) {
   result = Report(dir, absl::StrCat("--run_dir=", dir, "/run stray"));
   EXPECT_EQ(result.exit_code, 2);
 
-  // A write that fails at run time: the output directory is a file.
-  WriteBytes(dir + "/file", "x");
+  // An output directory that is a file: a path the user must fix (ENOTDIR), so bad usage like
+  // every errno that names a path (lib/util/exit_code.h).
+  WriteTestFile(dir + "/file", "x");
   result = Report(dir, absl::StrCat("--run_dir=", dir, "/run --out_dir=", dir, "/file"));
-  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("cannot create output directory " + dir + "/file: "));
 }
 
 }  // namespace

@@ -376,8 +376,7 @@ absl::StatusOr<ReportResult> RunReport(const ReportOptions& options) {
   std::error_code error;
   fs::create_directories(result.out_dir, error);
   if (error) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create output directory ", result.out_dir, ": ", error.message()));
+    return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create output directory ", result.out_dir));
   }
   for (const auto& [name, contents] : rendered->files) {
     if (absl::Status status = WriteFileAtomically((fs::path(result.out_dir) / name).string(), contents);
@@ -391,9 +390,9 @@ absl::StatusOr<ReportResult> RunReport(const ReportOptions& options) {
     result.left_out.push_back(name);
     const fs::path stale = fs::path(result.out_dir) / name;
     if (IsFile(stale)) {
-      if (!fs::remove(stale, error) || error) {
-        return absl::InternalError(absl::StrCat("cannot remove stale ", stale.string(), ": ", error.message()));
-      }
+      // remove() returns false without an error when the file is already gone: fine too.
+      fs::remove(stale, error);
+      if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot remove stale ", stale.string()));
       result.removed.push_back(name);
       result.notes.push_back(absl::StrCat("removed ", name, " of an earlier report: this run leaves it out"));
     }

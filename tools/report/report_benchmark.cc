@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "lib/io/file.h"
 #include "lib/io/proto_file.h"
 #include "proto/eval.pb.h"
@@ -87,7 +88,7 @@ absl::Status WriteInputs(const std::string& dir) {
   for (int c = 0; c < n; ++c) {
     ClassInfo* info = eval.add_classes();
     info->set_index(c);
-    info->set_wnid(absl::StrCat("n", 1440764 + 1000 * c));
+    info->set_wnid(absl::StrFormat("n%08d", 1440764 + 1000 * c));  // a WNID: n + 8 digits
     info->set_name(c % 500 == 1 ? "crane" : absl::StrCat("class ", c));
     absl::StrAppend(&mapping, info->wnid(), " ", info->name(), ", synonym ", c, "\n");
   }

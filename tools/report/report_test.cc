@@ -18,16 +18,17 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
 #include "proto/train_log.pb.h"
-#include "tools/report/report_testing.h"
+#include "testdata/scratch.h"
+#include "testdata/tool_runner.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
-using report_testing::NewScratchDir;
-using report_testing::ReadBytes;
-using report_testing::Runfile;
-using report_testing::WriteBytes;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::Runfile;
+using testdata::WriteTestFile;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -52,9 +53,9 @@ ReportOptions GoldenRun(const std::string& dir) {
   EXPECT_TRUE(status.ok()) << status;
   fs::create_directories(dir + "/run");
   EXPECT_TRUE(WriteProtoFile(dir + "/run/train_log.pb", log).ok());
-  WriteBytes(dir + "/run/config.txtpb", ReadBytes(Golden("config.txtpb")));
-  WriteBytes(dir + "/run/model_summary.txtpb", ReadBytes(Golden("model_summary.txtpb")));
-  WriteBytes(dir + "/README.md", ReadBytes(Golden("README.in.md")));
+  WriteTestFile(dir + "/run/config.txtpb", ReadTestFile(Golden("config.txtpb")));
+  WriteTestFile(dir + "/run/model_summary.txtpb", ReadTestFile(Golden("model_summary.txtpb")));
+  WriteTestFile(dir + "/README.md", ReadTestFile(Golden("README.in.md")));
   ReportOptions options;
   options.run_dir = dir + "/run";
   options.eval = Golden("eval.txtpb");
@@ -86,21 +87,21 @@ TEST(ReportGoldenTest, TextOutputsMatchGoldenFiles) {
                           "confusion_matrix.csv", "model_summary.txt", "logs.md"));
   EXPECT_THAT(result->left_out, IsEmpty());
   for (const char* name : kTextOutputs) {
-    EXPECT_EQ(ReadBytes(result->out_dir + "/" + name), ReadBytes(Golden(absl::StrCat("expected/", name))))
+    EXPECT_EQ(ReadTestFile(result->out_dir + "/" + name), ReadTestFile(Golden(absl::StrCat("expected/", name))))
         << name << " differs from testdata/golden/expected/" << name
         << " (regenerate with tools/report/testdata/update_goldens.sh)";
   }
-  EXPECT_EQ(ReadBytes(dir + "/README.md"), ReadBytes(Golden("expected/README.md")));
+  EXPECT_EQ(ReadTestFile(dir + "/README.md"), ReadTestFile(Golden("expected/README.md")));
 }
 
 TEST(ReportGoldenTest, ResumedRowsAppearOnceWithTheLastValues) {
   const std::string dir = NewScratchDir();
   absl::StatusOr<ReportResult> result = RunReport(GoldenRun(dir));
   ASSERT_TRUE(result.ok()) << result.status();
-  const std::string csv = ReadBytes(result->out_dir + "/train_log.csv");
+  const std::string csv = ReadTestFile(result->out_dir + "/train_log.csv");
   EXPECT_THAT(csv, HasSubstr("\n2,train,4.8123,12.875,30.5,0.05,2481.25\n"));
   EXPECT_THAT(csv, Not(HasSubstr("9.99")));
-  const std::string logs = ReadBytes(result->out_dir + "/logs.md");
+  const std::string logs = ReadTestFile(result->out_dir + "/logs.md");
   size_t headers = 0;
   for (size_t at = logs.find("| epoch |"); at != std::string::npos; at = logs.find("| epoch |", at + 1)) ++headers;
   EXPECT_EQ(headers, 1u);
@@ -127,7 +128,7 @@ TEST(ReportGoldenTest, PngsDecodeAtTheAskedSize) {
   ASSERT_TRUE(result.ok()) << result.status();
   for (const char* name : kPngs) {
     EXPECT_EQ(PngSize(result->out_dir + "/" + name), std::make_pair(800, 450)) << name;
-    EXPECT_GT(ReadBytes(result->out_dir + "/" + name).size(), 5000u) << name << " looks empty";
+    EXPECT_GT(ReadTestFile(result->out_dir + "/" + name).size(), 5000u) << name << " looks empty";
   }
 }
 
@@ -137,15 +138,15 @@ TEST(ReportGoldenTest, RerunGivesByteIdenticalFiles) {
   absl::StatusOr<ReportResult> first = RunReport(options);
   ASSERT_TRUE(first.ok()) << first.status();
   std::map<std::string, std::string> before;
-  for (const auto& entry : fs::directory_iterator(first->out_dir)) before[entry.path().filename()] = ReadBytes(entry.path());
-  const std::string readme = ReadBytes(options.readme);
+  for (const auto& entry : fs::directory_iterator(first->out_dir)) before[entry.path().filename()] = ReadTestFile(entry.path());
+  const std::string readme = ReadTestFile(options.readme);
   absl::StatusOr<ReportResult> second = RunReport(options);
   ASSERT_TRUE(second.ok()) << second.status();
   std::map<std::string, std::string> after;
-  for (const auto& entry : fs::directory_iterator(first->out_dir)) after[entry.path().filename()] = ReadBytes(entry.path());
+  for (const auto& entry : fs::directory_iterator(first->out_dir)) after[entry.path().filename()] = ReadTestFile(entry.path());
   EXPECT_EQ(before.size(), 11u) << "no temporary files left behind";
   EXPECT_TRUE(before == after);
-  EXPECT_EQ(ReadBytes(options.readme), readme);
+  EXPECT_EQ(ReadTestFile(options.readme), readme);
 }
 
 TEST(ReportTest, MissingOptionalInputsAreLeftOutWithNotes) {
@@ -169,7 +170,7 @@ TEST(ReportTest, MissingOptionalInputsAreLeftOutWithNotes) {
   EXPECT_THAT(result->notes, Contains(HasSubstr("no model_summary.txtpb")));
   EXPECT_THAT(result->notes, Contains(HasSubstr("no config.txtpb")));
   EXPECT_FALSE(fs::exists(dir + "/run/report"));
-  const std::string logs = ReadBytes(dir + "/elsewhere/logs.md");
+  const std::string logs = ReadTestFile(dir + "/elsewhere/logs.md");
   EXPECT_THAT(logs, HasSubstr("## Left out\n"));
   EXPECT_THAT(logs, Not(HasSubstr("## Evaluation")));
   EXPECT_THAT(logs, Not(HasSubstr("## Config")));
@@ -183,7 +184,7 @@ TEST(ReportTest, OutputsOfAnEarlierRunThatThisOneLeavesOutAreRemoved) {
   const std::string dir = NewScratchDir();
   ReportOptions options = GoldenRun(dir);
   ASSERT_TRUE(RunReport(options).ok());
-  WriteBytes(dir + "/run/report/mine.txt", "a user's file");
+  WriteTestFile(dir + "/run/report/mine.txt", "a user's file");
   options.eval.clear();
   absl::StatusOr<ReportResult> result = RunReport(options);
   ASSERT_TRUE(result.ok()) << result.status();
@@ -196,14 +197,14 @@ TEST(ReportTest, OutputsOfAnEarlierRunThatThisOneLeavesOutAreRemoved) {
 TEST(ReportTest, EmptyTrainLogStillReports) {
   const std::string dir = NewScratchDir();
   fs::create_directories(dir + "/run");
-  WriteBytes(dir + "/run/train_log.pb", "");
+  WriteTestFile(dir + "/run/train_log.pb", "");
   ReportOptions options;
   options.run_dir = dir + "/run";
   absl::StatusOr<ReportResult> result = RunReport(options);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_THAT(result->written, ElementsAre("train_log.csv", "train_log_full.csv", "logs.md"));
   EXPECT_THAT(result->notes, Contains("the train log has no data for loss.png: left out"));
-  EXPECT_THAT(ReadBytes(dir + "/run/report/logs.md"), HasSubstr("No epoch logged yet."));
+  EXPECT_THAT(ReadTestFile(dir + "/run/report/logs.md"), HasSubstr("No epoch logged yet."));
 }
 
 TEST(ReportTest, ReadmeIsCreatedOrAppendedWithRelativeLinks) {
@@ -213,15 +214,15 @@ TEST(ReportTest, ReadmeIsCreatedOrAppendedWithRelativeLinks) {
   fs::create_directories(dir + "/docs");
   absl::StatusOr<ReportResult> result = RunReport(options);
   ASSERT_TRUE(result.ok()) << result.status();
-  const std::string created = ReadBytes(options.readme);
+  const std::string created = ReadTestFile(options.readme);
   EXPECT_THAT(created, ::testing::StartsWith("<!-- forge-report:start -->\n### Results: resnet50, run golden\n"));
   EXPECT_THAT(created, HasSubstr("![Loss](../run/report/loss.png)\n"));
   EXPECT_THAT(created, ::testing::EndsWith("Full report: [logs.md](../run/report/logs.md)\n<!-- forge-report:end -->\n"));
 
-  WriteBytes(options.readme, "# Notes\nkept\n");
+  WriteTestFile(options.readme, "# Notes\nkept\n");
   options.out_dir = dir + "/docs/";
   ASSERT_TRUE(RunReport(options).ok());
-  const std::string appended = ReadBytes(options.readme);
+  const std::string appended = ReadTestFile(options.readme);
   EXPECT_THAT(appended, ::testing::StartsWith("# Notes\nkept\n\n<!-- forge-report:start -->\n"));
   EXPECT_THAT(appended, HasSubstr("![Loss](loss.png)\n"));
 }
@@ -241,7 +242,7 @@ TEST_P(BadInputTest, FailsNamingTheFileAndWritesNothing) {
   const std::string dir = NewScratchDir();
   ReportOptions options = GoldenRun(dir);
   c.damage(dir, &options);
-  const std::string readme = ReadBytes(options.readme);
+  const std::string readme = ReadTestFile(options.readme);
   absl::StatusOr<ReportResult> result = RunReport(options);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), c.code) << result.status();
@@ -250,7 +251,7 @@ TEST_P(BadInputTest, FailsNamingTheFileAndWritesNothing) {
   }
   EXPECT_THAT(result.status().message(), HasSubstr(c.says));
   EXPECT_FALSE(fs::exists(dir + "/run/report")) << "nothing may be written on bad input";
-  EXPECT_EQ(ReadBytes(options.readme), readme);
+  EXPECT_EQ(ReadTestFile(options.readme), readme);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -261,7 +262,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInputCase{"NoRunDir", [](const std::string& dir, ReportOptions* o) { o->run_dir = dir + "/nope"; },
                      absl::StatusCode::kNotFound, "nope", "does not exist"},
         BadInputCase{"GarbageTrainLog",
-                     [](const std::string& dir, ReportOptions*) { WriteBytes(dir + "/run/train_log.pb", "\xff\xff\xff\xff"); },
+                     [](const std::string& dir, ReportOptions*) { WriteTestFile(dir + "/run/train_log.pb", "\xff\xff\xff\xff"); },
                      absl::StatusCode::kInvalidArgument, "run/train_log.pb", "not a valid binary forge.TrainLog"},
         BadInputCase{"EpochZero",
                      [](const std::string& dir, ReportOptions*) {
@@ -271,11 +272,11 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      absl::StatusCode::kInvalidArgument, "run/train_log.pb", "epochs[0] has epoch 0"},
         BadInputCase{"BadModelSummary",
-                     [](const std::string& dir, ReportOptions*) { WriteBytes(dir + "/run/model_summary.txtpb", "layers {"); },
+                     [](const std::string& dir, ReportOptions*) { WriteTestFile(dir + "/run/model_summary.txtpb", "layers {"); },
                      absl::StatusCode::kInvalidArgument, "run/model_summary.txtpb", "not a valid text-format"},
         BadInputCase{"ConfusionOfTheWrongSize",
                      [](const std::string& dir, ReportOptions* o) {
-                       WriteBytes(dir + "/eval.txtpb", "classes { wnid: \"n1\" } classes { wnid: \"n2\" } confusion: [1, 2, 3]");
+                       WriteTestFile(dir + "/eval.txtpb", "classes { wnid: \"n1\" } classes { wnid: \"n2\" } confusion: [1, 2, 3]");
                        o->eval = dir + "/eval.txtpb";
                      },
                      absl::StatusCode::kInvalidArgument, "eval.txtpb", "3 cells, but 2 classes need 4"},
@@ -283,28 +284,28 @@ INSTANTIATE_TEST_SUITE_P(
                      absl::StatusCode::kNotFound, "eval.pb", "cannot open"},
         BadInputCase{"LrCurveWithZeroLr",
                      [](const std::string& dir, ReportOptions* o) {
-                       WriteBytes(dir + "/lr.txtpb", "points { lr: 0.1 loss: 1 } points { lr: 0 loss: 2 }");
+                       WriteTestFile(dir + "/lr.txtpb", "points { lr: 0.1 loss: 1 } points { lr: 0 loss: 2 }");
                        o->lr_curve = dir + "/lr.txtpb";
                      },
                      absl::StatusCode::kInvalidArgument, "lr.txtpb", "points[1] has lr 0"},
         BadInputCase{"EmptyLrCurve",
                      [](const std::string& dir, ReportOptions* o) {
-                       WriteBytes(dir + "/lr.txtpb", "suggested_lr: 0.1");
+                       WriteTestFile(dir + "/lr.txtpb", "suggested_lr: 0.1");
                        o->lr_curve = dir + "/lr.txtpb";
                      },
                      absl::StatusCode::kInvalidArgument, "lr.txtpb", "has no points"},
         BadInputCase{"BadSynsetMapping",
                      [](const std::string& dir, ReportOptions* o) {
-                       WriteBytes(dir + "/map.txt", "n01440764 tench\nn02012849\n");
+                       WriteTestFile(dir + "/map.txt", "n01440764 tench\nn02012849\n");
                        o->synset_mapping = dir + "/map.txt";
                      },
                      absl::StatusCode::kInvalidArgument, "map.txt", "map.txt:2:"},
         BadInputCase{"ReadmeWithOnlyAStartMarker",
-                     [](const std::string& dir, ReportOptions*) { WriteBytes(dir + "/README.md", "# x\n<!-- forge-report:start -->\n"); },
+                     [](const std::string& dir, ReportOptions*) { WriteTestFile(dir + "/README.md", "# x\n<!-- forge-report:start -->\n"); },
                      absl::StatusCode::kInvalidArgument, "README.md", "needs exactly one of each"},
         BadInputCase{"ReadmeMarkersOutOfOrder",
                      [](const std::string& dir, ReportOptions*) {
-                       WriteBytes(dir + "/README.md", "<!-- forge-report:end -->\n<!-- forge-report:start -->\n");
+                       WriteTestFile(dir + "/README.md", "<!-- forge-report:end -->\n<!-- forge-report:start -->\n");
                      },
                      absl::StatusCode::kInvalidArgument, "README.md", "comes before"},
         BadInputCase{"BadDigits", [](const std::string&, ReportOptions* o) { o->digits = 11; },

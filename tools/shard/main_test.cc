@@ -10,15 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
 #include "proto/stats.pb.h"
+#include "testdata/scratch.h"
 #include "testdata/tool_runner.h"
 #include "tools/shard/shard_testing.h"
 
 namespace forge {
 namespace {
 
-using shard_testing::NewScratchDir;
-using shard_testing::ReadBytes;
-using shard_testing::WriteBytes;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
@@ -53,9 +54,9 @@ TEST(MainTest, ShardThenVerifyWithExitCodes) {
           "shard verify: manifest=.* shards=3 records=404 bytes=[0-9]+ problems=0 ok=true\n"));
 
   const std::string shard = dir + "/out/train-00001-of-00003.rec";
-  std::string bytes = ReadBytes(shard);
+  std::string bytes = ReadTestFile(shard);
   bytes[100] ^= 0x01;
-  WriteBytes(shard, bytes);
+  WriteTestFile(shard, bytes);
   result = Shard(dir, "--verify=" + manifest);
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_THAT(result.out, HasSubstr("problem: " + shard + ": corrupt record at byte offset 0"));

@@ -22,19 +22,20 @@
 #include "lib/records/crc32c.h"
 #include "lib/records/record_index.h"
 #include "testdata/extreme_images.h"
+#include "testdata/scratch.h"
 #include "tools/shard/shard_testing.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
-using shard_testing::NewScratchDir;
 using shard_testing::ReadBackRecord;
-using shard_testing::ReadBytes;
 using shard_testing::ReadShard;
-using shard_testing::ReadTree;
 using shard_testing::TinyImageNet;
-using shard_testing::WriteBytes;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::ReadTestTree;
+using testdata::WriteTestFile;
 using ::testing::HasSubstr;
 
 constexpr int kTrainFiles = 407;   // 10 classes x 40 + 7 pathological
@@ -123,7 +124,7 @@ TEST(ShardTest, ShardsReadBackIndependently) {
     const ShardInfo& shard = manifest.shards(s);
     EXPECT_EQ(shard.path(), absl::StrCat("train-0000", s, "-of-00004.rec"));
     EXPECT_EQ(shard.index_path(), shard.path() + ".idx");
-    const std::string file = ReadBytes(out + "/" + shard.path());
+    const std::string file = ReadTestFile(out + "/" + shard.path());
     EXPECT_EQ(static_cast<int64_t>(file.size()), shard.bytes());
     EXPECT_EQ(Crc32c(file), shard.crc32c());
     // Contiguous, near-equal ranges of the order: 407 / 4 = 101 or 102 files per shard.
@@ -165,7 +166,7 @@ TEST(ShardTest, ShardsReadBackIndependently) {
       EXPECT_EQ(image->width, record.width());
       EXPECT_EQ(image->height, record.height());
     }
-    EXPECT_EQ(ReadBytes(out + "/" + shard.index_path()), FormatDaliIndex(spans));
+    EXPECT_EQ(ReadTestFile(out + "/" + shard.index_path()), FormatDaliIndex(spans));
     EXPECT_EQ(Crc32c(FormatDaliIndex(spans)), shard.index_crc32c());
     EXPECT_GE(labels.size(), 5u) << "shard " << s << " should mix classes";
     records += shard.records();
@@ -188,7 +189,7 @@ TEST(ShardTest, ByteIdenticalWhateverTheThreadCount) {
       options.num_shards = 3;
       absl::StatusOr<ShardResult> result = RunShard(options);
       ASSERT_TRUE(result.ok()) << result.status();
-      std::map<std::string, std::string> tree = ReadTree(out);
+      std::map<std::string, std::string> tree = ReadTestTree(out);
       EXPECT_EQ(tree.size(), 3u * 2 + 1);
       if (reference.empty()) {
         reference = std::move(tree);
@@ -237,9 +238,9 @@ TEST(ShardTest, PathologicalFilesAreConvertedOrSkipped) {
     EXPECT_TRUE(DecodeImage(by_source[path].image()).ok()) << path;
   }
   // The progressive file is a YCbCr JPEG already: stored untouched. The others are converted.
-  EXPECT_EQ(by_source[bad.progressive].image(), ReadBytes(Train() + "/" + bad.progressive));
+  EXPECT_EQ(by_source[bad.progressive].image(), ReadTestFile(Train() + "/" + bad.progressive));
   for (const std::string& path : {bad.cmyk, bad.grayscale, bad.png_as_jpeg}) {
-    EXPECT_NE(by_source[path].image(), ReadBytes(Train() + "/" + path)) << path;
+    EXPECT_NE(by_source[path].image(), ReadTestFile(Train() + "/" + path)) << path;
   }
   EXPECT_EQ(manifest.converted(), 3);
   EXPECT_EQ(manifest.reencoded(), 0);
@@ -405,7 +406,7 @@ TEST(ShardTest, SynsetNamesLandInTheManifest) {
   EXPECT_EQ(on_disk.classes(0).name(), classes[0].second);
 
   // A mapping that lacks a class is refused.
-  WriteBytes(out + "/short_mapping.txt", "n01440764 tench, Tinca tinca\n");
+  WriteTestFile(out + "/short_mapping.txt", "n01440764 tench, Tinca tinca\n");
   options.synset_mapping = out + "/short_mapping.txt";
   absl::Status status = RunShard(options).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
@@ -427,7 +428,7 @@ TEST(ShardTest, MaxSideBoundsEveryImageAndKeepsTheRestUntouched) {
     EXPECT_EQ(stored->width, record.width());
     EXPECT_EQ(stored->height, record.height());
     EXPECT_LE(std::max(stored->width, stored->height), kMaxSide) << record.source();
-    const std::string source = ReadBytes(Train() + "/" + record.source());
+    const std::string source = ReadTestFile(Train() + "/" + record.source());
     absl::StatusOr<ImageHeader> original = ReadImageHeader(source);
     ASSERT_TRUE(original.ok()) << record.source();
     const int longer = std::max(original->width, original->height);
@@ -458,7 +459,7 @@ TEST(ShardTest, WithoutMaxSideNormalFilesAreStoredByteForByte) {
   int checked = 0;
   for (const ImageRecord& record : AllRecords(out, result->manifest)) {
     EXPECT_EQ(record.image(),
-              ReadBytes(shard_testing::CleanTinyImageNet() + "/train/" + record.source()));
+              ReadTestFile(shard_testing::CleanTinyImageNet() + "/train/" + record.source()));
     ++checked;
   }
   EXPECT_EQ(checked, 400);
@@ -568,15 +569,15 @@ TEST_F(ResumeTest, RewritesOnlyTheMissingShardAndEndsLikeAnUninterruptedRun) {
     EXPECT_EQ(after.mtime_ns, before[s].mtime_ns) << s;
   }
   EXPECT_FALSE(fs::exists(Path("train.partial.txtpb")));
-  EXPECT_TRUE(ReadTree(out_) == ReadTree(reference_));
+  EXPECT_TRUE(ReadTestTree(out_) == ReadTestTree(reference_));
 }
 
 TEST_F(ResumeTest, CorruptedJournaledShardIsRedone) {
   fs::remove(Path("train.manifest.txtpb"));
   WriteJournal({0, 1, 2, 3});
-  std::string damaged = ReadBytes(Path(manifest_.shards(1).path()));
+  std::string damaged = ReadTestFile(Path(manifest_.shards(1).path()));
   damaged[damaged.size() / 2] ^= 0x40;
-  WriteBytes(Path(manifest_.shards(1).path()), damaged);
+  WriteTestFile(Path(manifest_.shards(1).path()), damaged);
   const FileStamp untouched = Stamp(Path(manifest_.shards(2).path()));
 
   absl::StatusOr<ShardResult> result = RunShard(Options(Train(), out_));
@@ -584,7 +585,7 @@ TEST_F(ResumeTest, CorruptedJournaledShardIsRedone) {
   EXPECT_EQ(result->shards_reused, 3);
   EXPECT_EQ(result->shards_written, 1);
   EXPECT_EQ(Stamp(Path(manifest_.shards(2).path())).mtime_ns, untouched.mtime_ns);
-  EXPECT_TRUE(ReadTree(out_) == ReadTree(reference_));
+  EXPECT_TRUE(ReadTestTree(out_) == ReadTestTree(reference_));
 }
 
 TEST_F(ResumeTest, FinishedRunIsLeftAloneButADamagedOneIsRepaired) {
@@ -603,7 +604,7 @@ TEST_F(ResumeTest, FinishedRunIsLeftAloneButADamagedOneIsRepaired) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->already_complete);
   EXPECT_EQ(result->shards_written, 1);
-  EXPECT_TRUE(ReadTree(out_) == ReadTree(reference_));
+  EXPECT_TRUE(ReadTestTree(out_) == ReadTestTree(reference_));
 }
 
 TEST_F(ResumeTest, DifferentOptionsStartOver) {
@@ -620,7 +621,7 @@ TEST_F(ResumeTest, DifferentOptionsStartOver) {
   result = RunShard(Options(Train(), out_));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->shards_reused, 0);
-  EXPECT_TRUE(ReadTree(out_) == ReadTree(reference_));
+  EXPECT_TRUE(ReadTestTree(out_) == ReadTestTree(reference_));
 
   // --strict and --threads do not change the output, so they do not force a restart.
   ShardRunOptions same =
@@ -673,7 +674,7 @@ TEST(ResumeAfterFailureTest, JournalOfAStoppedRunIsResumed) {
   EXPECT_EQ(resumed->shards_reused, clean_prefix);
   EXPECT_EQ(resumed->shards_written, kShards - clean_prefix);
   EXPECT_EQ(resumed->manifest.SerializeAsString(), uninterrupted->manifest.SerializeAsString());
-  EXPECT_TRUE(ReadTree(out) == ReadTree(reference));
+  EXPECT_TRUE(ReadTestTree(out) == ReadTestTree(reference));
 }
 
 TEST_F(ResumeTest, StrictRefusesFilesAnEarlierRunSkipped) {

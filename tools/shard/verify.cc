@@ -129,19 +129,16 @@ void VerifyShard(const fs::path& directory, const DatasetManifest& manifest, con
 
 absl::StatusOr<FileChecksum> ComputeFileChecksum(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const std::string message = absl::StrCat("cannot open ", path, ": ", std::strerror(errno));
-    return errno == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
-  }
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
   FileChecksum checksum;
   std::unique_ptr<char[]> buffer(new char[kReadBytes]);
   while (true) {
     const ssize_t n = ::read(fd, buffer.get(), kReadBytes);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      const std::string message = absl::StrCat("cannot read ", path, ": ", std::strerror(errno));
+      const absl::Status status = absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", path));
       ::close(fd);
-      return absl::DataLossError(message);
+      return status;
     }
     if (n == 0) break;
     checksum.crc32c =

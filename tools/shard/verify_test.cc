@@ -14,6 +14,7 @@
 #include "lib/records/crc32c.h"
 #include "lib/records/record_index.h"
 #include "lib/records/record_writer.h"
+#include "testdata/scratch.h"
 #include "tools/shard/shard.h"
 #include "tools/shard/shard_testing.h"
 
@@ -21,10 +22,10 @@ namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
-using shard_testing::NewScratchDir;
-using shard_testing::ReadBytes;
 using shard_testing::ReadShard;
-using shard_testing::WriteBytes;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -76,9 +77,9 @@ TEST_F(VerifyTest, FlippedPayloadByteIsReportedWithFileAndRecordOffset) {
   const std::vector<shard_testing::ReadBackRecord> records = ReadShard(Path(2));
   ASSERT_GT(records.size(), 6u);
   const uint64_t offset = records[5].offset;
-  std::string bytes = ReadBytes(Path(2));
+  std::string bytes = ReadTestFile(Path(2));
   bytes[offset + 12 + 40] ^= 0x01;  // inside the payload of record 5
-  WriteBytes(Path(2), bytes);
+  WriteTestFile(Path(2), bytes);
 
   const VerifyReport report = Verify(manifest_path_);
   EXPECT_FALSE(report.ok());
@@ -94,9 +95,9 @@ TEST_F(VerifyTest, FlippedPayloadByteIsReportedWithFileAndRecordOffset) {
 }
 
 TEST_F(VerifyTest, FlippedLengthByteIsReported) {
-  std::string bytes = ReadBytes(Path(0));
+  std::string bytes = ReadTestFile(Path(0));
   bytes[2] ^= 0x10;
-  WriteBytes(Path(0), bytes);
+  WriteTestFile(Path(0), bytes);
   const VerifyReport report = Verify(manifest_path_);
   EXPECT_THAT(report.problems, Contains(AllOf(HasSubstr(Path(0)), HasSubstr("byte offset 0"),
                                               HasSubstr("length CRC mismatch"))));
@@ -118,9 +119,9 @@ TEST_F(VerifyTest, WrongRecordCountIsReported) {
 
 TEST_F(VerifyTest, MissingFilesAndBadIndexesAreReported) {
   fs::remove(Path(3));
-  std::string index = ReadBytes(IndexPath(1));
+  std::string index = ReadTestFile(IndexPath(1));
   index = index.substr(0, index.rfind('\n', index.size() - 2) + 1);  // drop the last entry
-  WriteBytes(IndexPath(1), index);
+  WriteTestFile(IndexPath(1), index);
   fs::remove(IndexPath(2));
   const VerifyReport report = Verify(manifest_path_);
   EXPECT_THAT(report.problems, Contains(AllOf(HasSubstr(Path(3)), HasSubstr("No such file"))));
@@ -175,9 +176,9 @@ TEST_F(VerifyTest, BadPayloadsAreReported) {
 
 TEST_F(VerifyTest, UnreadableManifestIsAnError) {
   EXPECT_TRUE(absl::IsNotFound(VerifyShards(dir_ + "/absent.txtpb", false).status()));
-  WriteBytes(dir_ + "/garbage.txtpb", "this is { not a manifest");
+  WriteTestFile(dir_ + "/garbage.txtpb", "this is { not a manifest");
   EXPECT_TRUE(absl::IsInvalidArgument(VerifyShards(dir_ + "/garbage.txtpb", false).status()));
-  WriteBytes(dir_ + "/empty.txtpb", "");
+  WriteTestFile(dir_ + "/empty.txtpb", "");
   EXPECT_TRUE(absl::IsInvalidArgument(VerifyShards(dir_ + "/empty.txtpb", false).status()));
 }
 

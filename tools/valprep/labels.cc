@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "lib/data/synset_mapping.h"
 
 namespace forge {
 namespace valprep {
@@ -76,7 +77,7 @@ LabelsFormat ClassifyLine(absl::string_view text) {
   if (text.front() == '#' || tokens[0] == "mv" || tokens[0] == "mkdir") {
     return LabelsFormat::kValprepSh;
   }
-  if (tokens.size() == 1 && LooksLikeWnid(tokens[0])) return LabelsFormat::kWnidLines;
+  if (tokens.size() == 1 && IsWnid(tokens[0])) return LabelsFormat::kWnidLines;
   if (tokens.size() == 1 && AllDigits(tokens[0])) return LabelsFormat::kDevkit;
   return LabelsFormat::kAuto;
 }
@@ -109,7 +110,7 @@ class Collector {
     } else if (wnid.front() == '.') {
       Error(line, absl::StrCat("class ", Quote(wnid), " would be a hidden folder"));
       ok = false;
-    } else if (check_wnid_shape && !LooksLikeWnid(wnid)) {
+    } else if (check_wnid_shape && !IsWnid(wnid)) {
       Warning(line, absl::StrCat("class ", Quote(wnid), " does not look like a WNID (n + 8 digits)"));
     }
     if (!ok) return;
@@ -206,7 +207,7 @@ void ParseWnidLines(const std::vector<Line>& lines, Collector* out) {
       lines,
       [out](const Line& line) {
         const std::vector<absl::string_view> tokens = Tokens(line.text);
-        if (tokens.size() != 1 || !LooksLikeWnid(tokens[0])) {
+        if (tokens.size() != 1 || !IsWnid(tokens[0])) {
           out->Error(line.number, absl::StrCat("expected a single WNID (n + 8 digits), found ",
                                                Quote(line.text)));
           return;
@@ -264,10 +265,6 @@ absl::string_view LabelsFormatName(LabelsFormat format) {
       return "devkit";
   }
   return "?";
-}
-
-bool LooksLikeWnid(absl::string_view token) {
-  return token.size() == 9 && token[0] == 'n' && AllDigits(token.substr(1));
 }
 
 std::string UnsafeComponentReason(absl::string_view name) {
@@ -360,7 +357,7 @@ absl::StatusOr<std::vector<std::string>> ParseSynsets(absl::string_view contents
     if (line.text.empty()) continue;
     std::string wnid;
     for (absl::string_view token : Tokens(line.text)) {
-      if (LooksLikeWnid(token)) {
+      if (IsWnid(token)) {
         wnid = std::string(token);
         break;
       }
@@ -379,24 +376,6 @@ absl::StatusOr<std::vector<std::string>> ParseSynsets(absl::string_view contents
   }
   if (wnids.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": the synsets file names no WNID"));
-  }
-  return wnids;
-}
-
-absl::StatusOr<absl::flat_hash_set<std::string>> ParseSynsetMapping(absl::string_view contents,
-                                                                    absl::string_view path) {
-  absl::flat_hash_set<std::string> wnids;
-  for (const Line& line : SplitLines(contents)) {
-    if (line.text.empty()) continue;
-    const absl::string_view wnid = Tokens(line.text)[0];
-    if (std::string why = UnsafeComponentReason(wnid); !why.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(path, line.number), ": WNID ",
-                                                     Quote(wnid), " ", why));
-    }
-    wnids.insert(std::string(wnid));
-  }
-  if (wnids.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": the synset mapping names no WNID"));
   }
   return wnids;
 }

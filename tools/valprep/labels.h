@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -25,9 +24,6 @@ enum class LabelsFormat {
 // "auto", "kaggle_csv", "valprep_sh", "wnid_lines" or "devkit"; anything else is InvalidArgument.
 absl::StatusOr<LabelsFormat> ParseLabelsFormat(absl::string_view name);
 absl::string_view LabelsFormatName(LabelsFormat format);
-
-// True for a WordNet ID: "n" followed by exactly 8 digits.
-bool LooksLikeWnid(absl::string_view token);
 
 // Why `name` cannot be used as one file or folder name inside a directory (empty, "." or "..",
 // contains '/', a NUL or another control character, longer than 255 bytes), or "" if it can.
@@ -73,12 +69,6 @@ GroundTruth ParseGroundTruth(absl::string_view contents, absl::string_view path,
 // named twice, or an empty file.
 absl::StatusOr<std::vector<std::string>> ParseSynsets(absl::string_view contents,
                                                       absl::string_view path);
-
-// The WNIDs of LOC_synset_mapping.txt ("n01440764 tench, Tinca tinca"): the first token of each
-// non-empty line. InvalidArgument naming `path` and the line if that token cannot be a folder
-// name, or if the file names no WNID at all.
-absl::StatusOr<absl::flat_hash_set<std::string>> ParseSynsetMapping(absl::string_view contents,
-                                                                    absl::string_view path);
 
 }  // namespace valprep
 }  // namespace forge

@@ -16,12 +16,6 @@ using ::testing::IsEmpty;
 
 MATCHER_P2(Labeled, image, wnid, "") { return arg.image == image && arg.wnid == wnid; }
 
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const std::string& line : lines) text += line + "\n";
-  return text;
-}
-
 TEST(LabelsFormatTest, NamesRoundTrip) {
   for (LabelsFormat format : {LabelsFormat::kAuto, LabelsFormat::kKaggleCsv,
                               LabelsFormat::kValprepSh, LabelsFormat::kWnidLines,
@@ -31,14 +25,6 @@ TEST(LabelsFormatTest, NamesRoundTrip) {
     EXPECT_EQ(*parsed, format);
   }
   EXPECT_EQ(ParseLabelsFormat("csv").status().code(), absl::StatusCode::kInvalidArgument);
-}
-
-TEST(LabelsTest, WnidShape) {
-  EXPECT_TRUE(LooksLikeWnid("n01440764"));
-  EXPECT_FALSE(LooksLikeWnid("n0144076"));
-  EXPECT_FALSE(LooksLikeWnid("n014407645"));
-  EXPECT_FALSE(LooksLikeWnid("x01440764"));
-  EXPECT_FALSE(LooksLikeWnid("n0144076a"));
 }
 
 TEST(LabelsTest, UnsafeComponents) {
@@ -286,16 +272,6 @@ TEST(SynsetsTest, LineWithoutWnidOrRepeatedWnid) {
   ASSERT_FALSE(repeated.ok());
   EXPECT_THAT(repeated.status().message(), HasSubstr("s.txt:3"));
   EXPECT_FALSE(ParseSynsets("\n", "s.txt").ok());
-}
-
-TEST(SynsetMappingTest, FirstTokenOfEachLine) {
-  absl::StatusOr<absl::flat_hash_set<std::string>> wnids = ParseSynsetMapping(
-      Joined({"n01440764 tench, Tinca tinca", "n01443537 goldfish, Carassius auratus", ""}),
-      "LOC_synset_mapping.txt");
-  ASSERT_TRUE(wnids.ok()) << wnids.status();
-  EXPECT_EQ(wnids->size(), 2u);
-  EXPECT_TRUE(wnids->contains("n01443537"));
-  EXPECT_FALSE(ParseSynsetMapping("", "m.txt").ok());
 }
 
 }  // namespace

@@ -11,17 +11,18 @@
 #include "absl/strings/str_split.h"
 #include "lib/io/proto_file.h"
 #include "proto/valprep.pb.h"
+#include "testdata/scratch.h"
 #include "testdata/tool_runner.h"
-#include "tools/valprep/scratch.h"
+#include "tools/valprep/valprep_testing.h"
 
 namespace forge {
 namespace {
 
 using valprep_testing::ListTree;
 using valprep_testing::MakeFlatVal;
-using valprep_testing::NewScratchDir;
-using valprep_testing::ReadTestFile;
-using valprep_testing::WriteTestFile;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 

@@ -12,28 +12,12 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "lib/io/write_all.h"
 
 namespace forge {
 namespace valprep {
 namespace {
-
-absl::Status ErrnoError(int error, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", std::strerror(error));
-  switch (error) {
-    case EEXIST:
-      return absl::AlreadyExistsError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    default:
-      // Includes ENOENT: at this stage a vanished file is a failure of the run, not bad input.
-      return absl::InternalError(message);
-  }
-}
 
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -62,19 +46,6 @@ class Fd {
  private:
   int fd_;
 };
-
-bool WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Reads up to `size` bytes, fewer only at the end of the file; -1 on error.
 ssize_t ReadFull(int fd, char* data, size_t size) {
@@ -112,14 +83,14 @@ absl::Status MoveFile(const std::string& source, const std::string& destination)
   const int error = RenameNoReplace(source, destination);
   if (error == 0) return absl::OkStatus();
   if (error != EXDEV) {
-    return ErrnoError(error, absl::StrCat("cannot move ", source, " to ", destination));
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot move ", source, " to ", destination));
   }
   // Across file systems: the copy must be complete and durable before the source goes, so
   // that a crash at any point leaves at least one whole file (a rerun finishes the move).
   if (absl::Status copied = CopyFileAtomically(source, destination); !copied.ok()) return copied;
   if (absl::Status synced = SyncDirectory(DirectoryOf(destination)); !synced.ok()) return synced;
   if (::unlink(source.c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("copied ", source, " to ", destination,
+    return absl::ErrnoToStatus(errno, absl::StrCat("copied ", source, " to ", destination,
                                           " but cannot remove the source"));
   }
   return absl::OkStatus();
@@ -161,15 +132,15 @@ absl::Status PlaceFile(const std::string& source, const std::string& destination
       // AT_SYMLINK_FOLLOW: if the source is a symlink, link the file it names, not the link.
       if (::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, destination.c_str(), AT_SYMLINK_FOLLOW) !=
           0) {
-        return ErrnoError(errno, absl::StrCat("cannot hard-link ", source, " as ", destination));
+        return absl::ErrnoToStatus(errno, absl::StrCat("cannot hard-link ", source, " as ", destination));
       }
       return absl::OkStatus();
     case PlaceMode::kSymlink: {
       std::error_code ec;
       const std::filesystem::path target = std::filesystem::absolute(source, ec).lexically_normal();
-      if (ec) return absl::InternalError(absl::StrCat("cannot make ", source, " absolute: ", ec.message()));
+      if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot make ", source, " absolute"));
       if (::symlink(target.c_str(), destination.c_str()) != 0) {
-        return ErrnoError(errno, absl::StrCat("cannot create the symlink ", destination, " -> ",
+        return absl::ErrnoToStatus(errno, absl::StrCat("cannot create the symlink ", destination, " -> ",
                                               target.string()));
       }
       return absl::OkStatus();
@@ -180,19 +151,19 @@ absl::Status PlaceFile(const std::string& source, const std::string& destination
 
 absl::Status CopyFileAtomically(const std::string& source, const std::string& destination) {
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return ErrnoError(errno, absl::StrCat("cannot open ", source));
+  if (in.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", source));
   struct stat info;
-  if (::fstat(in.get(), &info) != 0) return ErrnoError(errno, absl::StrCat("cannot stat ", source));
+  if (::fstat(in.get(), &info) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", source));
   // Hidden and without an image extension, so neither valprep nor an ImageFolder-style loader
   // mistakes a leftover (after kill -9) for an image.
   std::string temp = absl::StrCat(DirectoryOf(destination), "/.valprep-tmp-XXXXXX");
   Fd out(::mkostemp(temp.data(), O_CLOEXEC));
   if (out.get() < 0) {
-    return ErrnoError(errno, absl::StrCat("cannot create a temporary file beside ", destination));
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot create a temporary file beside ", destination));
   }
   auto fail = [&temp](int error, absl::string_view what) {
     ::unlink(temp.c_str());
-    return ErrnoError(error, what);
+    return absl::ErrnoToStatus(error, what);
   };
   constexpr size_t kBufferSize = 1 << 20;
   std::unique_ptr<char[]> buffer(new char[kBufferSize]);
@@ -200,8 +171,10 @@ absl::Status CopyFileAtomically(const std::string& source, const std::string& de
     const ssize_t n = ReadFull(in.get(), buffer.get(), kBufferSize);
     if (n < 0) return fail(errno, absl::StrCat("cannot read ", source));
     if (n == 0) break;
-    if (!WriteAll(out.get(), buffer.get(), static_cast<size_t>(n))) {
-      return fail(errno, absl::StrCat("cannot write ", temp));
+    if (absl::Status written = WriteAll(out.get(), absl::string_view(buffer.get(), static_cast<size_t>(n)), temp);
+        !written.ok()) {
+      ::unlink(temp.c_str());
+      return written;
     }
   }
   const struct timespec times[2] = {info.st_atim, info.st_mtim};
@@ -219,21 +192,21 @@ absl::Status CopyFileAtomically(const std::string& source, const std::string& de
 
 absl::StatusOr<bool> SameContents(const std::string& a, const std::string& b) {
   Fd fa(::open(a.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fa.get() < 0) return ErrnoError(errno, absl::StrCat("cannot open ", a));
+  if (fa.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", a));
   Fd fb(::open(b.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fb.get() < 0) return ErrnoError(errno, absl::StrCat("cannot open ", b));
+  if (fb.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", b));
   struct stat sa, sb;
-  if (::fstat(fa.get(), &sa) != 0) return ErrnoError(errno, absl::StrCat("cannot stat ", a));
-  if (::fstat(fb.get(), &sb) != 0) return ErrnoError(errno, absl::StrCat("cannot stat ", b));
+  if (::fstat(fa.get(), &sa) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", a));
+  if (::fstat(fb.get(), &sb) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", b));
   if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino) return true;
   if (sa.st_size != sb.st_size) return false;
   constexpr size_t kChunk = 1 << 16;
   std::unique_ptr<char[]> ba(new char[kChunk]), bb(new char[kChunk]);
   while (true) {
     const ssize_t na = ReadFull(fa.get(), ba.get(), kChunk);
-    if (na < 0) return ErrnoError(errno, absl::StrCat("cannot read ", a));
+    if (na < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", a));
     const ssize_t nb = ReadFull(fb.get(), bb.get(), kChunk);
-    if (nb < 0) return ErrnoError(errno, absl::StrCat("cannot read ", b));
+    if (nb < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", b));
     if (na != nb || std::memcmp(ba.get(), bb.get(), static_cast<size_t>(na)) != 0) return false;
     if (na == 0) return true;
   }
@@ -241,11 +214,11 @@ absl::StatusOr<bool> SameContents(const std::string& a, const std::string& b) {
 
 absl::Status SyncDirectory(const std::string& directory) {
   Fd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError(errno, absl::StrCat("cannot open directory ", directory));
+  if (fd.get() < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open directory ", directory));
   // Some file systems cannot fsync a directory (EINVAL); their metadata is then as durable as
   // they make it, which is not ours to fix.
   if (::fsync(fd.get()) != 0 && errno != EINVAL) {
-    return ErrnoError(errno, absl::StrCat("cannot fsync directory ", directory));
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot fsync directory ", directory));
   }
   return absl::OkStatus();
 }

@@ -9,16 +9,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tools/valprep/scratch.h"
+#include "testdata/scratch.h"
+#include "tools/valprep/valprep_testing.h"
 
 namespace forge {
 namespace valprep {
 namespace {
 
 using valprep_testing::ListTree;
-using valprep_testing::NewScratchDir;
-using valprep_testing::ReadTestFile;
-using valprep_testing::WriteTestFile;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::ElementsAre;
 
 ino_t Inode(const std::string& path) {

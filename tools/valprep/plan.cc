@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -24,29 +23,20 @@ std::string JoinPath(const std::string& directory, absl::string_view name) {
   return absl::StrCat(directory, "/", name);
 }
 
-absl::Status ErrnoError(int error, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", std::strerror(error));
-  if (error == EACCES || error == EPERM || error == EROFS) {
-    return absl::PermissionDeniedError(message);
-  }
-  if (error == ENOSPC || error == EDQUOT) return absl::ResourceExhaustedError(message);
-  return absl::InternalError(message);
-}
-
 // stat (follow = true) or lstat `path`: true if it exists, false if it does not (ENOENT, or
 // ENOTDIR for a path through a file), an error otherwise.
 absl::StatusOr<bool> StatPath(const std::string& path, bool follow, struct stat* info) {
   const int result = follow ? ::stat(path.c_str(), info) : ::lstat(path.c_str(), info);
   if (result == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;
-  return ErrnoError(errno, absl::StrCat("cannot stat ", path));
+  return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat ", path));
 }
 
 // The device of `path` or, if it does not exist yet, of its nearest existing ancestor.
 absl::StatusOr<dev_t> DeviceOf(const std::string& path) {
   std::error_code ec;
   std::filesystem::path p = std::filesystem::absolute(path, ec).lexically_normal();
-  if (ec) return absl::InternalError(absl::StrCat("cannot make ", path, " absolute: ", ec.message()));
+  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot make ", path, " absolute"));
   while (true) {
     struct stat info;
     absl::StatusOr<bool> exists = StatPath(p.string(), /*follow=*/true, &info);
@@ -188,7 +178,7 @@ absl::StatusOr<Plan> MakePlan(const std::vector<LabeledImage>& images, const Pla
     plan.unlisted.push_back(name);
   }
   if (ec) {
-    return ErrnoError(ec.value(), absl::StrCat("cannot list ", options.val_dir));
+    return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot list ", options.val_dir));
   }
   std::sort(plan.unlisted.begin(), plan.unlisted.end());
   return plan;
@@ -204,7 +194,7 @@ absl::Status ExecutePlan(const Plan& plan, const std::string& out_dir, PlaceMode
 
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
-  if (ec) return ErrnoError(ec.value(), absl::StrCat("cannot create --out_dir ", out_dir));
+  if (ec) return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot create --out_dir ", out_dir));
 
   // Directories whose entries changed, fsynced once at the end rather than after every file.
   std::vector<std::string> changed_dirs = {out_dir};
@@ -218,7 +208,7 @@ absl::Status ExecutePlan(const Plan& plan, const std::string& out_dir, PlaceMode
       const std::string folder = JoinPath(out_dir, p.wnid);
       if (!ready_folders.contains(folder)) {
         if (::mkdir(folder.c_str(), 0777) != 0 && errno != EEXIST) {
-          status = ErrnoError(errno, absl::StrCat("cannot create the class folder ", folder));
+          status = absl::ErrnoToStatus(errno, absl::StrCat("cannot create the class folder ", folder));
           break;
         }
         ready_folders.insert(folder);
@@ -236,7 +226,7 @@ absl::Status ExecutePlan(const Plan& plan, const std::string& out_dir, PlaceMode
       sources_changed |= mode == PlaceMode::kMove;
     } else if (p.remove_source) {
       if (::unlink(p.source.c_str()) != 0 && errno != ENOENT) {
-        status = ErrnoError(errno, absl::StrCat("cannot remove ", p.source, ", a leftover copy of ",
+        status = absl::ErrnoToStatus(errno, absl::StrCat("cannot remove ", p.source, ", a leftover copy of ",
                                                 p.destination));
         break;
       }

@@ -2,7 +2,10 @@
 // is touched, and the step that then does it.
 //
 //   absl::StatusOr<Plan> plan = MakePlan(truth.images, options);
-//   if (plan.ok() && plan->errors.empty()) ExecutePlan(*plan, options.mode, &counts);
+//   if (!plan.ok()) return plan.status();
+//   ExecuteCounts counts;
+//   absl::Status status;
+//   if (plan->errors.empty()) status = ExecutePlan(*plan, options.out_dir, options.mode, &counts);
 #ifndef FORGE_TOOLS_VALPREP_PLAN_H_
 #define FORGE_TOOLS_VALPREP_PLAN_H_
 

@@ -9,7 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tools/valprep/scratch.h"
+#include "testdata/scratch.h"
+#include "tools/valprep/valprep_testing.h"
 
 namespace forge {
 namespace valprep {
@@ -18,9 +19,9 @@ namespace {
 using valprep_testing::ImageContents;
 using valprep_testing::ListTree;
 using valprep_testing::MakeFlatVal;
-using valprep_testing::NewScratchDir;
-using valprep_testing::ReadTestFile;
-using valprep_testing::WriteTestFile;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/data/synset_mapping.h"
 #include "lib/io/file.h"
 #include "tools/valprep/plan.h"
 
@@ -158,12 +159,12 @@ absl::Status Run(const ValprepOptions& options, ValprepReport* report,
     if (!parsed.ok()) return parsed.status();
     synsets = *std::move(parsed);
   }
-  absl::flat_hash_set<std::string> known_wnids;
+  std::map<std::string, std::string> known_wnids;  // WNID -> name; the names are not needed
   if (!options.synset_mapping.empty()) {
     absl::StatusOr<std::string> contents = ReadInput(options.synset_mapping, "synset_mapping");
     if (!contents.ok()) return contents.status();
-    absl::StatusOr<absl::flat_hash_set<std::string>> parsed =
-        valprep::ParseSynsetMapping(*contents, options.synset_mapping);
+    absl::StatusOr<std::map<std::string, std::string>> parsed =
+        ParseSynsetMapping(*contents, options.synset_mapping);
     if (!parsed.ok()) return parsed.status();
     known_wnids = *std::move(parsed);
   }
@@ -187,7 +188,7 @@ absl::Status Run(const ValprepOptions& options, ValprepReport* report,
   if (!options.synset_mapping.empty()) {
     absl::flat_hash_set<std::string> seen;
     for (const valprep::LabeledImage& image : truth.images) {
-      if (known_wnids.contains(image.wnid) || !seen.insert(image.wnid).second) continue;
+      if (known_wnids.count(image.wnid) > 0 || !seen.insert(image.wnid).second) continue;
       report->add_unknown_wnids(image.wnid);
       truth.errors.push_back(absl::StrCat(options.labels, ":", image.line, ": WNID ", image.wnid,
                                           " is not in --synset_mapping ", options.synset_mapping));

@@ -17,7 +17,8 @@
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "proto/valprep.pb.h"
-#include "tools/valprep/scratch.h"
+#include "testdata/scratch.h"
+#include "tools/valprep/valprep_testing.h"
 
 namespace forge {
 namespace {
@@ -27,9 +28,9 @@ using valprep::PlaceMode;
 using valprep_testing::ImageContents;
 using valprep_testing::ListTree;
 using valprep_testing::MakeFlatVal;
-using valprep_testing::NewScratchDir;
-using valprep_testing::ReadTestFile;
-using valprep_testing::WriteTestFile;
+using testdata::NewScratchDir;
+using testdata::ReadTestFile;
+using testdata::WriteTestFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -329,7 +330,7 @@ TEST(ValprepTest, UnknownWnidsAreRefusedAndListed) {
   EXPECT_THAT(report.errors(0), HasSubstr("n02119789"));
   EXPECT_EQ(ListTree(f.root), before);
 
-  WriteTestFile(f.options.synset_mapping, absl::StrJoin(kSynsets, " name\n"));
+  WriteTestFile(f.options.synset_mapping, absl::StrCat(absl::StrJoin(kSynsets, " name\n"), " name\n"));
   ASSERT_TRUE(RunValprep(f.options, &report).ok());
   EXPECT_THAT(report.unknown_wnids(), IsEmpty());
 }
@@ -422,14 +423,16 @@ TEST(ValprepTest, FailureWhilePlacingStopsAndRerunCompletes) {
   Fixture f;
   f.options.mode = PlaceMode::kCopy;
   f.options.out_dir = f.root + "/out";
-  // Image 3 is a dangling symlink: listed and present, but its bytes cannot be read.
+  // Image 3 is a dangling symlink: listed and present, but its bytes cannot be read (ENOENT, so
+  // exit code 2 like every missing file; lib/util/exit_code.h).
   const std::string broken = f.root + "/val/" + Image(3);
   ::unlink(broken.c_str());
   ASSERT_EQ(::symlink((f.root + "/nowhere").c_str(), broken.c_str()), 0);
   ValprepReport report;
   absl::Status status = RunValprep(f.options, &report);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(ExitCodeFor(status), 1);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_EQ(ExitCodeFor(status), 2);
   EXPECT_THAT(status.message(), HasSubstr(Image(3)));
   EXPECT_EQ(report.placed(), 2);
   EXPECT_EQ(report.failure(), status.message());
