@@ -291,7 +291,7 @@ TEST(ShardTest, ExtremeImagesAreStoredOrSkippedNeverACrash) {
   const std::string data = NewScratchDir("data") + "/train";
   for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
     fs::create_directories(data + "/n01440764");
-    WriteBytes(data + "/n01440764/" + image.name, image.bytes);
+    WriteTestFile(data + "/n01440764/" + image.name, image.bytes);
   }
   std::map<std::string, std::string> first_tree;
   for (int threads : {1, 3}) {
@@ -305,7 +305,7 @@ TEST(ShardTest, ExtremeImagesAreStoredOrSkippedNeverACrash) {
     ASSERT_EQ(result->manifest.skipped_size(), 1);
     EXPECT_EQ(result->manifest.skipped(0).path(), "n01440764/too_wide_70000x1.png");
     EXPECT_THAT(result->manifest.skipped(0).error(), HasSubstr("65500"));
-    std::map<std::string, std::string> tree = ReadTree(out);
+    std::map<std::string, std::string> tree = ReadTestTree(out);
     if (threads == 1) {
       first_tree = std::move(tree);
     } else {
