@@ -5,8 +5,8 @@
 //   for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
 //     WriteFile(class_dir + "/" + image.name, image.bytes);
 //   }
-#ifndef RESNET_FORGE_TESTDATA_EXTREME_IMAGES_H_
-#define RESNET_FORGE_TESTDATA_EXTREME_IMAGES_H_
+#ifndef FORGE_TESTDATA_EXTREME_IMAGES_H_
+#define FORGE_TESTDATA_EXTREME_IMAGES_H_
 
 #include <string>
 #include <vector>
@@ -33,4 +33,4 @@ const std::vector<ExtremeImage>& ExtremeImages();
 
 }  // namespace forge::testdata
 
-#endif  // RESNET_FORGE_TESTDATA_EXTREME_IMAGES_H_
+#endif  // FORGE_TESTDATA_EXTREME_IMAGES_H_

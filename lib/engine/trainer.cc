@@ -638,7 +638,7 @@ absl::Status RunTraining(const TrainOptions& options) {
   if (options.threads > 0) torch::set_num_threads(options.threads);
   std::error_code error;
   fs::create_directories(options.run_dir, error);
-  if (error) return absl::InvalidArgumentError(absl::StrCat("cannot create --run_dir ", options.run_dir, ": ", error.message()));
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --run_dir ", options.run_dir));
   absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(RunPaths(options.run_dir).lock);
   if (!lock.ok()) return lock.status();
   SingleProcess single_process;

@@ -1,7 +1,7 @@
 // Resizing and cropping RGB images exactly as torchvision's Resize and CenterCrop do on PIL
 // images, so that dataset statistics computed here match a Python/Pillow computation.
-#ifndef RESNET_FORGE_LIB_IMAGE_RESIZE_H_
-#define RESNET_FORGE_LIB_IMAGE_RESIZE_H_
+#ifndef FORGE_LIB_IMAGE_RESIZE_H_
+#define FORGE_LIB_IMAGE_RESIZE_H_
 
 #include <cstdint>
 #include <utility>
@@ -67,4 +67,4 @@ Image CenterCrop(const Image& in, int width, int height);
 
 }  // namespace forge
 
-#endif  // RESNET_FORGE_LIB_IMAGE_RESIZE_H_
+#endif  // FORGE_LIB_IMAGE_RESIZE_H_

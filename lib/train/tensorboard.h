@@ -29,7 +29,8 @@ inline constexpr char kEventFileVersion[] = "brain.Event:2";
 //   if (status.ok()) status = (*events)->Flush();
 //   if (!status.ok()) return status;
 //
-// A resumed run calls RewriteEventsWithoutStepsAfter() before Create().
+// A resumed run rewrites the existing files (RewriteEvents) before Create(): see
+// lib/engine/hooks.h's MakeTensorBoardHook.
 class EventWriter {
  public:
   // Creates `dir` (and missing parents) and a new event file in it, holding the file-version
@@ -60,33 +61,32 @@ class EventWriter {
   absl::Status status_;
 };
 
-// What RewriteEventsWithoutStepsAfter did.
+// What a rewrite did.
 struct EventRewriteResult {
   int files_rewritten = 0;     // files that lost events and were replaced
-  int64_t events_dropped = 0;  // events with a step after the last kept one
-  // One message per file whose end could not be read (a record torn by a crash, a CRC
-  // mismatch): everything from the damaged record on was dropped. Expected after kill -9.
+  int64_t events_dropped = 0;  // events the rule did not keep
+  // One message per damaged spot: a record that cannot be read (torn by a crash, a CRC
+  // mismatch) drops everything from it to the end of its file; a record that reads but is not
+  // an Event is dropped alone. Expected after kill -9.
   std::vector<std::string> damaged;
 };
-
-// Prepares the event files in `dir` for a run resumed from the checkpoint of step
-// `last_kept_step`: every events.out.tfevents.* file loses its events with step >
-// `last_kept_step` (the file-version record always stays) and anything from its first damaged
-// record on; each changed file is replaced atomically, unchanged files are not touched. Also
-// removes temporary files a crashed rewrite left behind (TensorBoard would read them as event
-// files). Call it before EventWriter::Create of the resumed run: an event file still being
-// written by a live writer would lose that writer's later records. A missing `dir` is not an
-// error (nothing to rewrite). Fails only if a file cannot be read or replaced, naming it.
-// `result`, if not null, says what was done.
-absl::Status RewriteEventsWithoutStepsAfter(const std::string& dir, int64_t last_kept_step,
-                                            EventRewriteResult* result = nullptr);
 
 // Which events a rewrite keeps: called with the tag and step of each value of an event.
 using KeepEvent = std::function<bool(const std::string& tag, int64_t step)>;
 
-// RewriteEventsWithoutStepsAfter with any rule: keeps the events whose every value `keep`
-// keeps (and, always, the file-version record).
+// Prepares the event files in `dir` for a resumed run: every events.out.tfevents.* file keeps
+// the events whose every value `keep` keeps (and, always, the file-version record) and loses the
+// damaged records described at EventRewriteResult; each changed file is replaced atomically,
+// unchanged files are not touched. Also removes temporary files a crashed rewrite left behind
+// (TensorBoard would read them as event files). Call it before EventWriter::Create of the
+// resumed run: an event file still being written by a live writer would lose that writer's
+// later records. A missing `dir` is not an error (nothing to rewrite). Fails only if a file
+// cannot be read or replaced, naming it. `result`, if not null, says what was done.
 absl::Status RewriteEvents(const std::string& dir, const KeepEvent& keep, EventRewriteResult* result = nullptr);
+
+// RewriteEvents keeping the events of steps up to `last_kept_step`.
+absl::Status RewriteEventsWithoutStepsAfter(const std::string& dir, int64_t last_kept_step,
+                                            EventRewriteResult* result = nullptr);
 
 }  // namespace forge
 

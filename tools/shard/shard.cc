@@ -453,10 +453,7 @@ absl::StatusOr<ShardResult> RunShard(const ShardRunOptions& options) {
   const Plan& plan = *planned;
   std::error_code error;
   fs::create_directories(options.out_dir, error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create --out_dir=", options.out_dir, ": ", error.message()));
-  }
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --out_dir=", options.out_dir));
 
   ShardResult result;
   result.manifest_path = (fs::path(options.out_dir) / ManifestFileName(plan.split)).string();
