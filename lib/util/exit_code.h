@@ -1,8 +1,13 @@
-// The process exit code every tool returns for a Status.
+// The process exit code every tool returns for a Status, and the common end of every main():
+//
+//   absl::StatusOr<Result> result = Run(options);
+//   if (!result.ok()) return ExitWithError(result.status());
+//   return ExitWithSummary(SummaryLine(*result));
 #ifndef FORGE_LIB_UTIL_EXIT_CODE_H_
 #define FORGE_LIB_UTIL_EXIT_CODE_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace forge {
 
@@ -21,6 +26,17 @@ inline constexpr int kExitStopped = 75;
 // (FailedPrecondition) and EEXIST (AlreadyExists) name a path the user can fix before rerunning,
 // hence 2; EIO, ENOSPC, EFBIG and the like are failures of the run, hence 1.
 int ExitCodeFor(const absl::Status& status);
+
+// A failed tool's last words: `status`'s message on stderr (glog ERROR), and ExitCodeFor(status).
+int ExitWithError(const absl::Status& status);
+
+// Bad usage found by main() itself (a missing flag, flags that conflict): `message` on stderr,
+// and 2.
+int ExitWithUsageError(absl::string_view message);
+
+// A successful tool's one-line, machine-readable summary ("tool: key=value ...") on stdout,
+// nothing when `summary` is empty (say, the tool's output went to stdout), and 0.
+int ExitWithSummary(absl::string_view summary);
 
 }  // namespace forge
 

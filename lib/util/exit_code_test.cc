@@ -34,5 +34,18 @@ TEST(ExitCodeTest, FileErrorsFromErrno) {
   }
 }
 
+TEST(ExitCodeTest, TheEndOfAMain) {
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(ExitWithError(absl::NotFoundError("no such file: x.pb")), 2);
+  EXPECT_EQ(ExitWithError(absl::CancelledError("stopped")), kExitStopped);
+  EXPECT_EQ(ExitWithUsageError("--out is required"), 2);
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "") << "errors go to stderr only";
+
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(ExitWithSummary("tool: images=3 out=x.pb"), 0);
+  EXPECT_EQ(ExitWithSummary(""), 0);
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "tool: images=3 out=x.pb\n");
+}
+
 }  // namespace
 }  // namespace forge

@@ -1,5 +1,4 @@
 // compute_stats: per-channel mean and std of a dataset, written as a stats proto.
-#include <cstdio>
 
 #include <gflags/gflags.h>
 #include <glog/logging.h>
@@ -27,8 +26,7 @@ int main(int argc, char** argv) {
       "  compute_stats --data=train/ --out=stats.txtpb [--resize_shorter=256 --center_crop=224]",
       &argc, &argv);
   if (FLAGS_out.empty()) {
-    LOG(ERROR) << "--out is required";
-    return 2;
+    return forge::ExitWithUsageError("--out is required");
   }
   forge::ComputeStatsOptions options;
   options.data = FLAGS_data;
@@ -43,21 +41,17 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<forge::ChannelStats> stats = forge::ComputeStats(options);
   if (!stats.ok()) {
-    LOG(ERROR) << stats.status().message();
-    return forge::ExitCodeFor(stats.status());
+    return forge::ExitWithError(stats.status());
   }
   for (const forge::SkippedFile& skipped : stats->skipped()) {
     LOG(WARNING) << "skipped " << skipped.path() << ": " << skipped.error();
   }
   if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *stats); !status.ok()) {
-    LOG(ERROR) << status.message();
-    return forge::ExitCodeFor(status);
+    return forge::ExitWithError(status);
   }
-  if (FLAGS_out != "-") {
-    std::printf("compute_stats: images=%lld skipped=%lld mean=%.6f,%.6f,%.6f std=%.6f,%.6f,%.6f out=%s\n",
-                static_cast<long long>(stats->images()), static_cast<long long>(stats->images_skipped()),
-                stats->mean(0), stats->mean(1), stats->mean(2), stats->std(0), stats->std(1),
-                stats->std(2), FLAGS_out.c_str());
-  }
-  return 0;
+  if (FLAGS_out == "-") return forge::ExitWithSummary("");
+  return forge::ExitWithSummary(absl::StrFormat(
+      "compute_stats: images=%d skipped=%d mean=%.6f,%.6f,%.6f std=%.6f,%.6f,%.6f out=%s", stats->images(),
+      stats->images_skipped(), stats->mean(0), stats->mean(1), stats->mean(2), stats->std(0), stats->std(1),
+      stats->std(2), FLAGS_out));
 }

@@ -1,10 +1,10 @@
 // eval: evaluates a checkpoint on a dataset and writes an EvalResult proto.
-#include <cstdio>
 
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include "lib/io/proto_file.h"
+#include "absl/strings/str_format.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
@@ -30,8 +30,7 @@ int main(int argc, char** argv) {
       "  eval --checkpoint=runs/r50/checkpoints/best.ckpt --data=shards/val.manifest.txtpb --out=eval.pb",
       &argc, &argv);
   if (FLAGS_out.empty()) {
-    LOG(ERROR) << "--out is required";
-    return 2;
+    return forge::ExitWithUsageError("--out is required");
   }
   forge::EvalToolOptions options;
   options.checkpoint = FLAGS_checkpoint;
@@ -47,17 +46,13 @@ int main(int argc, char** argv) {
   options.predictions = FLAGS_predictions;
   absl::StatusOr<forge::EvalResult> result = forge::RunEval(options);
   if (!result.ok()) {
-    LOG(ERROR) << result.status().message();
-    return forge::ExitCodeFor(result.status());
+    return forge::ExitWithError(result.status());
   }
   if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *result); !status.ok()) {
-    LOG(ERROR) << status.message();
-    return forge::ExitCodeFor(status);
+    return forge::ExitWithError(status);
   }
-  if (FLAGS_out != "-") {
-    std::printf("eval: images=%lld top1=%.2f top5=%.2f loss=%.4f skipped=%lld out=%s\n",
-                static_cast<long long>(result->images()), result->top1(), result->top5(), result->loss(),
-                static_cast<long long>(result->images_skipped()), FLAGS_out.c_str());
-  }
-  return 0;
+  if (FLAGS_out == "-") return forge::ExitWithSummary("");
+  return forge::ExitWithSummary(absl::StrFormat("eval: images=%d top1=%.2f top5=%.2f loss=%.4f skipped=%d out=%s",
+                                                result->images(), result->top1(), result->top5(), result->loss(),
+                                                result->images_skipped(), FLAGS_out));
 }

@@ -1,5 +1,4 @@
 // lr_find: the LR range test for a TrainConfig recipe; writes an LrCurve with the suggested LR.
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -9,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/io/proto_file.h"
+#include "absl/strings/str_format.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/memory.h"
 #include "lib/util/tool_init.h"
@@ -41,19 +41,16 @@ int main(int argc, char** argv) {
   for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--train", FLAGS_train},
                                     {"--stats", FLAGS_stats}, {"--out", FLAGS_out}}) {
     if (value.empty()) {
-      LOG(ERROR) << flag << " is required";
-      return 2;
+      return forge::ExitWithUsageError(absl::StrCat(flag, " is required"));
     }
   }
   // A bad --out is refused now rather than after minutes of training.
   if (absl::StatusOr<forge::ProtoFormat> format = forge::ProtoFormatForPath(FLAGS_out); !format.ok()) {
-    LOG(ERROR) << "--out: " << format.status().message();
-    return forge::ExitCodeFor(format.status());
+    return forge::ExitWithError(absl::Status(format.status().code(), absl::StrCat("--out: ", format.status().message())));
   }
   const std::filesystem::path out_dir = std::filesystem::path(FLAGS_out).parent_path();
   if (FLAGS_out != "-" && !out_dir.empty() && !std::filesystem::is_directory(out_dir)) {
-    LOG(ERROR) << "--out=" << FLAGS_out << ": no directory " << out_dir.string();
-    return 2;
+    return forge::ExitWithUsageError(absl::StrCat("--out=", FLAGS_out, ": no directory ", out_dir.string()));
   }
   forge::LrFindOptions options;
   options.train_data = FLAGS_train;
@@ -67,36 +64,30 @@ int main(int argc, char** argv) {
   options.device = FLAGS_device;
   options.threads = FLAGS_threads;
   if (absl::Status status = forge::ValidateLrFindSettings(options.settings); !status.ok()) {
-    LOG(ERROR) << status.message();
-    return forge::ExitCodeFor(status);
+    return forge::ExitWithError(status);
   }
   std::vector<std::string> overrides = forge::SplitOverrides(FLAGS_set);
   if (FLAGS_batch_size > 0) overrides.push_back(absl::StrCat("data.batch_size=", FLAGS_batch_size));
   absl::StatusOr<forge::TrainConfig> config = forge::LoadLrFindConfig(FLAGS_config, overrides);
   if (!config.ok()) {
-    LOG(ERROR) << config.status().message();
-    return forge::ExitCodeFor(config.status());
+    return forge::ExitWithError(config.status());
   }
   options.config = *config;
 
   absl::StatusOr<forge::LrCurve> curve = forge::RunLrFind(options);
   if (!curve.ok()) {
-    LOG(ERROR) << curve.status().message();
-    return forge::ExitCodeFor(curve.status());
+    return forge::ExitWithError(curve.status());
   }
   if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *curve); !status.ok()) {
-    LOG(ERROR) << status.message();
-    return forge::ExitCodeFor(status);
+    return forge::ExitWithError(status);
   }
   const std::string suggestion = forge::SuggestionName(curve->suggestion_status());
   if (curve->suggestion_status() != forge::LrCurve::SUGGESTION_OK) {
     LOG(WARNING) << "no suggested LR (" << suggestion << "); see the curve in " << FLAGS_out;
   }
-  if (FLAGS_out != "-") {
-    std::printf("lr_find: suggested_lr=%.6g suggestion=%s min_loss_lr=%.6g min_loss_lr_div10=%.6g points=%d "
-                "diverged=%s out=%s\n",
-                curve->suggested_lr(), suggestion.c_str(), curve->min_loss_lr(), curve->min_loss_lr_div10(),
-                curve->points_size(), curve->diverged() ? "true" : "false", FLAGS_out.c_str());
-  }
-  return 0;
+  if (FLAGS_out == "-") return forge::ExitWithSummary("");
+  return forge::ExitWithSummary(absl::StrFormat(
+      "lr_find: suggested_lr=%.6g suggestion=%s min_loss_lr=%.6g min_loss_lr_div10=%.6g points=%d diverged=%s out=%s",
+      curve->suggested_lr(), suggestion, curve->min_loss_lr(), curve->min_loss_lr_div10(), curve->points_size(),
+      curve->diverged() ? "true" : "false", FLAGS_out));
 }

@@ -2,7 +2,6 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
-#include <cstdio>
 #include <string>
 
 #include "lib/util/exit_code.h"
@@ -39,8 +38,7 @@ constexpr char kUsage[] =
 
 int Main() {
   if (FLAGS_run_dir.empty()) {
-    LOG(ERROR) << "--run_dir is required";
-    return 2;
+    return ExitWithUsageError("--run_dir is required");
   }
   ReportOptions options;
   options.run_dir = FLAGS_run_dir;
@@ -55,12 +53,10 @@ int Main() {
   options.plot_height = FLAGS_plot_height;
   absl::StatusOr<ReportResult> result = RunReport(options);
   if (!result.ok()) {
-    LOG(ERROR) << result.status().message();
-    return ExitCodeFor(result.status());
+    return ExitWithError(result.status());
   }
   for (const std::string& note : result->notes) LOG(WARNING) << "note: " << note;
-  std::printf("%s\n", SummaryLine(*result).c_str());
-  return 0;
+  return ExitWithSummary(SummaryLine(*result));
 }
 
 }  // namespace

@@ -47,13 +47,11 @@ constexpr char kUsage[] =
 
 int Verify() {
   if (!FLAGS_data.empty() || !FLAGS_out_dir.empty()) {
-    LOG(ERROR) << "--verify is a mode of its own: give it without --data and --out_dir";
-    return 2;
+    return ExitWithUsageError("--verify is a mode of its own: give it without --data and --out_dir");
   }
   absl::StatusOr<VerifyReport> report = VerifyShards(FLAGS_verify, FLAGS_progress);
   if (!report.ok()) {
-    LOG(ERROR) << report.status().message();
-    return 2;
+    return ExitWithError(report.status());
   }
   for (const std::string& problem : report->problems) std::printf("problem: %s\n", problem.c_str());
   std::printf("%s\n", VerifySummaryLine(FLAGS_verify, *report).c_str());
@@ -79,11 +77,9 @@ int Main() {
   options.progress = FLAGS_progress;
   absl::StatusOr<ShardResult> result = RunShard(options);
   if (!result.ok()) {
-    LOG(ERROR) << result.status().message();
-    return ExitCodeFor(result.status());
+    return ExitWithError(result.status());
   }
-  std::printf("%s\n", SummaryLine(*result).c_str());
-  return 0;
+  return ExitWithSummary(SummaryLine(*result));
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // train: trains a ResNet from a TrainConfig recipe; see trainer.h for what a run directory holds.
 #include <cmath>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -55,8 +54,7 @@ int main(int argc, char** argv) {
   for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--train", FLAGS_train},
                                     {"--run_dir", FLAGS_run_dir}}) {
     if (value.empty()) {
-      LOG(ERROR) << flag << " is required";
-      return 2;
+      return forge::ExitWithUsageError(absl::StrCat(flag, " is required"));
     }
   }
   std::vector<std::string> overrides = forge::SplitOverrides(FLAGS_set);
@@ -67,17 +65,15 @@ int main(int argc, char** argv) {
   if (!FLAGS_precision.empty()) overrides.push_back(absl::StrCat("precision=\"", FLAGS_precision, "\""));
   if (!FLAGS_lr_from.empty()) {
     if (FLAGS_lr > 0) {
-      LOG(ERROR) << "--lr and --lr_from both set the peak LR: pass one";
-      return 2;
+      return forge::ExitWithUsageError("--lr and --lr_from both set the peak LR: pass one");
     }
     forge::LrCurve curve;
     if (absl::Status status = forge::ReadProtoFile(FLAGS_lr_from, &curve); !status.ok()) {
-      LOG(ERROR) << status.message();
-      return forge::ExitCodeFor(status);
+      return forge::ExitWithError(status);
     }
     if (!(curve.suggested_lr() > 0) || !std::isfinite(curve.suggested_lr())) {
-      LOG(ERROR) << FLAGS_lr_from << " holds no suggested LR (suggested_lr " << curve.suggested_lr() << ")";
-      return 2;
+      return forge::ExitWithUsageError(
+          absl::StrCat(FLAGS_lr_from, " holds no suggested LR (suggested_lr ", curve.suggested_lr(), ")"));
     }
     LOG(INFO) << "peak LR " << curve.suggested_lr() << " from " << FLAGS_lr_from;
     overrides.push_back(absl::StrFormat("schedule.peak_lr=%.17g", curve.suggested_lr()));
@@ -87,8 +83,7 @@ int main(int argc, char** argv) {
   if (!FLAGS_config.empty()) {
     absl::StatusOr<forge::TrainConfig> config = forge::LoadConfig(FLAGS_config, overrides);
     if (!config.ok()) {
-      LOG(ERROR) << config.status().message();
-      return forge::ExitCodeFor(config.status());
+      return forge::ExitWithError(config.status());
     }
     options.config = *config;
   } else {
@@ -105,9 +100,7 @@ int main(int argc, char** argv) {
   options.freeze_lr = FLAGS_freeze_lr;
   absl::Status status = forge::RunTraining(options);
   if (!status.ok()) {
-    LOG(ERROR) << status.message();
-    return forge::ExitCodeFor(status);
+    return forge::ExitWithError(status);
   }
-  std::printf("train: run_dir=%s\n", FLAGS_run_dir.c_str());
-  return 0;
+  return forge::ExitWithSummary(absl::StrCat("train: run_dir=", FLAGS_run_dir));
 }
