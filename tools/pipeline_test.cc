@@ -17,6 +17,7 @@
 #include "lib/engine/config.h"
 #include "lib/engine/trainer.h"
 #include "tools/valprep/valprep.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(PipelineTest, TinyImageNetEndToEnd) {
-  const std::string root = ::testing::TempDir() + "/pipeline_test";
+  const std::string root = testdata::NewScratchDir();
   fs::remove_all(root);
   testdata::TinyImageNetOptions data_options;
   ASSERT_TRUE(testdata::WriteTinyImageNet(root + "/data", data_options).ok());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/io/proto_file.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -120,7 +121,7 @@ TEST(ConfigTest, ExplicitZerosSurviveResolution) {
   EXPECT_DOUBLE_EQ(adamw->optimizer().adamw().beta2(), 0.999);
 
   // The zero is written to config.txtpb and read back as set.
-  const std::string path = ::testing::TempDir() + "/explicit_zero_config.txtpb";
+  const std::string path = testdata::NewScratchDir() + "/config.txtpb";
   ASSERT_TRUE(WriteProtoFile(path, sgd).ok());
   std::ifstream file(path);
   std::stringstream text;

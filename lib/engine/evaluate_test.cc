@@ -10,6 +10,7 @@
 #include "lib/engine/input.h"
 #include "proto/train_config.pb.h"
 #include "testdata/tiny_training_inputs.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -21,7 +22,7 @@ class EvaluateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<testdata::TinyTrainingInputs> inputs =
-        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/evaluate_test_data");
+        testdata::WriteTinyTrainingInputs(testdata::NewScratchDir("inputs"));
     ASSERT_TRUE(inputs.ok()) << inputs.status();
     absl::StatusOr<std::unique_ptr<ImageDataset>> data = OpenImageDataset(inputs->train);
     ASSERT_TRUE(data.ok()) << data.status();

@@ -20,6 +20,7 @@
 #include "lib/engine/config.h"
 #include "lib/engine/hooks.h"
 #include "lib/engine/run_testing.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -29,7 +30,7 @@ namespace fs = std::filesystem;
 const testdata::TinyTrainingInputs& Inputs() {
   static const testdata::TinyTrainingInputs* inputs = [] {
     absl::StatusOr<testdata::TinyTrainingInputs> written =
-        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/trainer_test_data");
+        testdata::WriteTinyTrainingInputs(testdata::NewScratchDir("inputs"));
     EXPECT_TRUE(written.ok()) << written.status();
     return new testdata::TinyTrainingInputs(*written);
   }();
@@ -49,7 +50,7 @@ TrainOptions Options(const std::string& run, const std::vector<std::string>& ove
   options.train_data = Inputs().train;
   options.val_data = Inputs().train;
   options.stats = Inputs().stats;
-  options.run_dir = ::testing::TempDir() + "/trainer_test_" + run;
+  options.run_dir = testdata::NewScratchDir(run);
   options.device = "cpu";
   fs::remove_all(options.run_dir);
   return options;

@@ -10,6 +10,7 @@
 #include "testdata/extreme_images.h"
 #include "testdata/image_writers.h"
 #include "testdata/tiny_imagenet.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -25,8 +26,7 @@ testdata::TinyImageNetOptions TinyOptions() {
 // The tiny ImageNet, generated once for all tests.
 const std::string& TinyImageNet() {
   static const std::string* root = [] {
-    auto* path = new std::string(::testing::TempDir() + "/compute_stats_test_tiny");
-    fs::remove_all(*path);
+    auto* path = new std::string(testdata::NewScratchDir("tiny") + "/data");
     absl::Status status = testdata::WriteTinyImageNet(*path, TinyOptions());
     EXPECT_TRUE(status.ok()) << status;
     return path;
@@ -47,7 +47,7 @@ ComputeStatsOptions Options(const std::string& data) {
 }
 
 TEST(ComputeStatsTest, ExactValuesOnLosslessImages) {
-  const fs::path root = fs::path(::testing::TempDir()) / "compute_stats_exact";
+  const fs::path root = fs::path(testdata::NewScratchDir());
   fs::remove_all(root);
   // Class a: one 2x2 image, pixels (0,0,0) (255,255,255) (255,0,0) (0,0,255).
   const uint8_t first[] = {0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 255};
@@ -125,7 +125,7 @@ TEST(ComputeStatsTest, StrictFailsNamingTheFile) {
 // would need gigabytes: they are skipped and listed (refused with --strict), never a crash.
 // One-pixel images work.
 TEST(ComputeStatsTest, ExtremeAspectRatiosAreSkippedAndOnePixelWorks) {
-  const fs::path root = fs::path(::testing::TempDir()) / "compute_stats_extreme";
+  const fs::path root = fs::path(testdata::NewScratchDir());
   fs::remove_all(root);
   for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
     WriteBytes(root / "n01440764" / image.name, image.bytes);
@@ -192,7 +192,7 @@ TEST(ComputeStatsTest, BadInputsAreInvalidArgument) {
   negative.center_crop = -1;
   EXPECT_TRUE(absl::IsInvalidArgument(ComputeStats(negative).status()));
   // A folder whose only image is unreadable: nothing to compute.
-  const fs::path root = fs::path(::testing::TempDir()) / "compute_stats_unreadable";
+  const fs::path root = fs::path(testdata::NewScratchDir());
   WriteBytes(root / "a" / "x.JPEG", "not an image");
   absl::Status status = ComputeStats(Options(root.string())).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;

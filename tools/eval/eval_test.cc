@@ -17,6 +17,7 @@
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
 #include "testdata/tiny_training_inputs.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -30,8 +31,7 @@ constexpr int kClasses = 10;
 class EvalTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(::testing::TempDir() + "/eval_test");
-    fs::remove_all(*dir_);
+    dir_ = new std::string(testdata::NewScratchDir());
     absl::StatusOr<testdata::TinyTrainingInputs> inputs = testdata::WriteTinyTrainingInputs(*dir_ + "/inputs");
     ASSERT_TRUE(inputs.ok()) << inputs.status();
     inputs_ = new testdata::TinyTrainingInputs(*inputs);

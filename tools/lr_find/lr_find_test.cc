@@ -10,6 +10,7 @@
 
 #include "testdata/tiny_training_inputs.h"
 #include "tools/lr_find/curve.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 const testdata::TinyTrainingInputs& Inputs() {
   static const testdata::TinyTrainingInputs* inputs = [] {
     absl::StatusOr<testdata::TinyTrainingInputs> written =
-        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/lr_find_test_inputs");
+        testdata::WriteTinyTrainingInputs(testdata::NewScratchDir("inputs"));
     EXPECT_TRUE(written.ok()) << written.status();
     return new testdata::TinyTrainingInputs(written.ok() ? *written : testdata::TinyTrainingInputs{});
   }();
@@ -130,19 +131,19 @@ TEST(LoadLrFindConfigTest, EpochsAndScheduleMayBeLeftOut) {
   config = LoadLrFindConfig("", {"optimizer.sgd={}"});
   EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
   EXPECT_NE(config.status().message().find("data.batch_size"), std::string::npos) << config.status();
-  config = LoadLrFindConfig(::testing::TempDir() + "/absent_recipe.txtpb", {});
+  config = LoadLrFindConfig(testdata::NewScratchDir() + "/absent_recipe.txtpb", {});
   EXPECT_TRUE(absl::IsNotFound(config.status())) << config.status();
 }
 
 TEST(LrFindTest, RefusesBadInput) {
   LrFindOptions no_stats = Options(1e-4, 1, 10);
-  no_stats.stats = ::testing::TempDir() + "/absent.txtpb";
+  no_stats.stats = testdata::NewScratchDir() + "/absent.txtpb";
   absl::Status status = RunLrFind(no_stats).status();
   EXPECT_TRUE(absl::IsNotFound(status)) << status;
   EXPECT_NE(status.message().find("absent.txtpb"), std::string::npos) << status;
 
   LrFindOptions no_data = Options(1e-4, 1, 10);
-  no_data.train_data = ::testing::TempDir() + "/absent_dir";
+  no_data.train_data = testdata::NewScratchDir() + "/absent_dir";
   status = RunLrFind(no_data).status();
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("absent_dir"), std::string::npos) << status;

@@ -13,6 +13,7 @@
 #include "proto/lr_curve.pb.h"
 #include "testdata/tiny_training_inputs.h"
 #include "testdata/tool_runner.h"
+#include "testdata/scratch.h"
 
 namespace forge {
 namespace {
@@ -25,7 +26,7 @@ using ::testing::MatchesRegex;
 const testdata::TinyTrainingInputs& Inputs() {
   static const testdata::TinyTrainingInputs* inputs = [] {
     absl::StatusOr<testdata::TinyTrainingInputs> written =
-        testdata::WriteTinyTrainingInputs(::testing::TempDir() + "/lr_find_main_test_inputs");
+        testdata::WriteTinyTrainingInputs(testdata::NewScratchDir("inputs"));
     EXPECT_TRUE(written.ok()) << written.status();
     return new testdata::TinyTrainingInputs(written.ok() ? *written : testdata::TinyTrainingInputs{});
   }();
@@ -43,7 +44,7 @@ std::string DataFlags() {
 }
 
 TEST(MainTest, WritesTheCurveAndASummaryLine) {
-  const std::string out = ::testing::TempDir() + "/curve.txtpb";
+  const std::string out = testdata::NewScratchDir() + "/curve.txtpb";
   testdata::ToolResult result = LrFind(absl::StrCat(DataFlags(), " --start_lr=1e-4 --end_lr=1e-2 --num_iter=12 --out=", out));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, MatchesRegex("lr_find: suggested_lr=[0-9.e+-]+ suggestion=[a-z_]+ min_loss_lr=[0-9.e+-]+ "
@@ -57,35 +58,36 @@ TEST(MainTest, WritesTheCurveAndASummaryLine) {
 }
 
 TEST(MainTest, BadUsageExitsWithTwoAndNamesTheProblem) {
+  const std::string dir = testdata::NewScratchDir();
   testdata::ToolResult result = LrFind(DataFlags());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--out is required"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --out=", ::testing::TempDir(), "/curve.csv"));
+  result = LrFind(absl::StrCat(DataFlags(), " --out=", dir, "/curve.csv"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("curve.csv"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --out=", ::testing::TempDir(), "/no_such_dir/curve.pb"));
+  result = LrFind(absl::StrCat(DataFlags(), " --out=", dir, "/no_such_dir/curve.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("no directory"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --mode=cosine --out=", ::testing::TempDir(), "/c.pb"));
+  result = LrFind(absl::StrCat(DataFlags(), " --mode=cosine --out=", dir, "/c.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--mode"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --num_iter=1 --out=", ::testing::TempDir(), "/c.pb"));
+  result = LrFind(absl::StrCat(DataFlags(), " --num_iter=1 --out=", dir, "/c.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("--num_iter"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --stats=", ::testing::TempDir(), "/absent_stats.txtpb --out=", ::testing::TempDir(),
+  result = LrFind(absl::StrCat(DataFlags(), " --stats=", dir, "/absent_stats.txtpb --out=", dir,
                                "/c.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("absent_stats.txtpb"));
 
-  result = LrFind(absl::StrCat(DataFlags(), " --set='data.batch_size=-1' --out=", ::testing::TempDir(), "/c.pb"));
+  result = LrFind(absl::StrCat(DataFlags(), " --set='data.batch_size=-1' --out=", dir, "/c.pb"));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("data.batch_size"));
-  EXPECT_FALSE(fs::exists(::testing::TempDir() + "/c.pb")) << "nothing written on failure";
+  EXPECT_FALSE(fs::exists(dir + "/c.pb")) << "nothing written on failure";
 }
 
 }  // namespace

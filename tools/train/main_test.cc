@@ -28,6 +28,7 @@
 #include "proto/train_config.pb.h"
 #include "testdata/tiny_training_inputs.h"
 #include "lib/engine/run_testing.h"
+#include "testdata/scratch.h"
 
 extern char** environ;
 
@@ -59,7 +60,7 @@ std::string BinaryPath() {
 // The tiny training inputs (10 steps per epoch at batch 4) and the recipe.
 const std::string& Inputs() {
   static const std::string* root = [] {
-    auto* path = new std::string(::testing::TempDir() + "/train_main_test");
+    auto* path = new std::string(testdata::NewScratchDir("inputs"));
     EXPECT_TRUE(testdata::WriteTinyTrainingInputs(*path).ok());
     std::ofstream(*path + "/recipe.txtpb") << kRecipe;
     return path;
