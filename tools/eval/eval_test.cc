@@ -16,6 +16,7 @@
 #include "lib/train/checkpoint.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
+#include "testdata/extreme_images.h"
 #include "testdata/tiny_training_inputs.h"
 #include "testdata/scratch.h"
 
@@ -172,6 +173,29 @@ TEST_F(EvalTest, RefusesDataWhoseClassesDifferFromTheCheckpoints) {
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "n99999999")) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), Checkpoint())) << status;
+}
+
+// Images of extreme shapes among the data: those whose resize would exceed the size bounds are
+// skipped and counted, the others evaluated; nothing crashes.
+TEST_F(EvalTest, ExtremeImagesAreSkippedOrEvaluatedNeverACrash) {
+  const std::string data = *dir_ + "/with_extreme_images";
+  fs::remove_all(data);
+  fs::copy(inputs_->train, data, fs::copy_options::recursive);
+  std::vector<std::string> wnids;
+  for (const fs::directory_entry& entry : fs::directory_iterator(data)) wnids.push_back(entry.path().filename());
+  std::sort(wnids.begin(), wnids.end());
+  for (const testdata::ExtremeImage& image : testdata::ExtremeImages()) {
+    testdata::WriteTestFile(data + "/" + wnids.front() + "/" + image.name, image.bytes);
+  }
+  EvalToolOptions options = Options(Checkpoint());
+  options.data = data;
+  absl::StatusOr<EvalResult> result = RunEval(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // At --resize_shorter=37 the 20000x2 and 2x20000 images (JPEG and PNG) would become 370000 px
+  // long, the 70000x1 one 2590000: over the 65500 px bound. The 1x1 ones are upscaled and used.
+  EXPECT_EQ(result->images_skipped(), 5);
+  EXPECT_EQ(result->images(), kImages + 2);
+  EXPECT_EQ(result->per_class(0).support(), kImages / kClasses + 2);
 }
 
 TEST_F(EvalTest, RefusesMissingFilesAndBadSizes) {
