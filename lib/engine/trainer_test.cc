@@ -77,7 +77,11 @@ class RecordingHook : public TrainHook {
     saved_at_steps.push_back(state->step());
     return absl::OkStatus();
   }
-  std::vector<int64_t> steps, saved_at_steps;
+  absl::Status AfterLoad(const TrainState& state) override {
+    loaded_at_steps.push_back(state.step());
+    return absl::OkStatus();
+  }
+  std::vector<int64_t> steps, saved_at_steps, loaded_at_steps;
   std::vector<std::string> phases;
 };
 
@@ -174,9 +178,18 @@ TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
 
   stopped.config.reset();  // --resume with the run's own config
   stopped.resume = true;
+  RecordingHook hook;
+  stopped.hooks = {&hook};
   status = RunTraining(stopped);
   ASSERT_TRUE(status.ok()) << status;
   train_testing::ExpectSameRun(straight.run_dir, stopped.run_dir);
+  // A hook keeping state of its own (a model-EMA) gets the checkpoint it resumes from, then
+  // every step after it once.
+  EXPECT_EQ(hook.loaded_at_steps, (std::vector<int64_t>{1}));
+  ASSERT_FALSE(hook.steps.empty());
+  EXPECT_EQ(hook.steps.front(), 1);
+  EXPECT_EQ(hook.steps.back(), 19);  // 2 epochs of 40 images / batch 4
+  EXPECT_EQ(hook.steps.size(), 19u);
 }
 
 TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
