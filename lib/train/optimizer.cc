@@ -2,12 +2,16 @@
 #include "lib/train/optimizer.h"
 
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+
+#include <glog/logging.h>
 
 namespace forge {
 namespace {
@@ -95,6 +99,70 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const Opt
 
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
   for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+bool SupportsFusedStep(const torch::optim::Optimizer& optimizer) {
+  return dynamic_cast<const torch::optim::SGD*>(&optimizer) != nullptr;
+}
+
+void FusedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& grad_scale, const torch::Tensor& found_inf) {
+  CHECK(SupportsFusedStep(optimizer)) << "FusedStep steps SGD only";
+  torch::NoGradGuard no_grad;
+  auto& state = optimizer.state();  // keyed as SGD keys it: by the parameter's TensorImpl
+  const std::optional<at::Tensor> scale = grad_scale.defined() ? std::optional<at::Tensor>(grad_scale) : std::nullopt;
+  const std::optional<at::Tensor> inf = found_inf.defined() ? std::optional<at::Tensor>(found_inf) : std::nullopt;
+  for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups()) {
+    const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
+    CHECK_EQ(options.dampening(), 0.0) << "FusedStep: SGD with dampening";
+    const bool momentum = options.momentum() != 0;
+    // [0]: parameters with a momentum buffer; [1]: stepped for the first time (the kernel's
+    // is_first_step holds for a whole call). Without momentum there are no buffers at all.
+    std::vector<at::Tensor> params[2], grads[2], buffers[2];
+    for (torch::Tensor& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      int first = 0;
+      at::Tensor buffer;
+      if (momentum) {
+        auto found = state.find(p.unsafeGetTensorImpl());
+        if (found == state.end()) {
+          // Zeros rather than uninitialised memory: a first step skipped for inf gradients leaves
+          // the buffer untouched, and the next step's momentum * 0 + grad is then the first-step
+          // value, as it should be.
+          auto fresh = std::make_unique<torch::optim::SGDParamState>();
+          fresh->momentum_buffer(torch::zeros_like(p, at::MemoryFormat::Preserve));
+          buffer = fresh->momentum_buffer();
+          state[p.unsafeGetTensorImpl()] = std::move(fresh);
+          first = 1;
+        } else {
+          buffer = static_cast<torch::optim::SGDParamState&>(*found->second).momentum_buffer();
+        }
+        buffers[first].push_back(buffer);
+      }
+      params[first].push_back(p);
+      grads[first].push_back(p.grad());
+    }
+    for (int first = 0; first < 2; ++first) {
+      if (params[first].empty()) continue;
+      at::_fused_sgd_(params[first], grads[first], buffers[first], options.weight_decay(), options.momentum(),
+                      options.lr(), /*dampening=*/0.0, options.nesterov(), /*maximize=*/false,
+                      /*is_first_step=*/first == 1, scale, inf);
+    }
+  }
+}
+
+torch::Tensor ClipGradNorm(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
+  for (const torch::Tensor& p : parameters) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  if (grads.empty()) return torch::zeros({});
+  const std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
+  const torch::Tensor total = torch::linalg_vector_norm(torch::stack(norms), 2);
+  // As torch.nn.utils.clip_grad_norm_: the factor clamped at 1, applied to every gradient.
+  const torch::Tensor factor = (max_norm / (total + 1e-6)).clamp_max(1.0);
+  at::_foreach_mul_(grads, factor);
+  return total;
 }
 
 }  // namespace forge

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
@@ -32,6 +33,24 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const Opt
 
 // Sets the learning rate of every param group of `optimizer`.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
+
+// Whether FusedStep can step `optimizer` (LibTorch's SGD; AdamW steps unfused).
+bool SupportsFusedStep(const torch::optim::Optimizer& optimizer);
+
+// optimizer.step() for a LibTorch SGD, in one ATen kernel per param group (_fused_sgd_, CPU and
+// CUDA) instead of several small ones per parameter: the same arithmetic (weight decay, momentum,
+// dampening 0, nesterov) and the same state, kept where SGD keeps it (its momentum buffers), so
+// checkpoints do not change. `grad_scale` (optional): the gradients are divided by it first (a
+// loss scaler's scale, for gradients not unscaled yet); `found_inf` (optional, float32 scalar):
+// when it is non-zero the step changes nothing. Both are read on the device: no host sync.
+// Requires SupportsFusedStep(optimizer) (CHECK) and gradients on one device per group.
+void FusedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& grad_scale = {},
+               const torch::Tensor& found_inf = {});
+
+// Scales the gradients of `parameters` so that their joint 2-norm is at most `max_norm`, as
+// torch.nn.utils.clip_grad_norm_ does, but without reading the norm back to the host: the norm
+// and the factor stay on the device. Returns the norm before clipping (a 0-dim device tensor).
+torch::Tensor ClipGradNorm(const std::vector<torch::Tensor>& parameters, double max_norm);
 
 }  // namespace forge
 

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "lib/train/golden_file.h"
 
 namespace forge {
@@ -152,6 +154,113 @@ TEST(OptimizerTest, SetLearningRateChangesEveryGroup) {
   for (const auto& group : (*optimizer)->param_groups()) EXPECT_EQ(group.options().get_lr(), 0.5);
   SetLearningRate(**optimizer, 0.0123);
   for (const auto& group : (*optimizer)->param_groups()) EXPECT_EQ(group.options().get_lr(), 0.0123);
+}
+
+// Two copies of one model, each with an optimizer from the same config.
+struct Twins {
+  explicit Twins(const std::string& config) {
+    torch::manual_seed(11);
+    a = Tiny();
+    b = Tiny();
+    // Different random biases and BN weights than the defaults, so that every parameter moves.
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < a->parameters().size(); ++i) {
+      a->parameters()[i].copy_(torch::randn_like(a->parameters()[i]));
+      b->parameters()[i].copy_(a->parameters()[i]);
+    }
+    unfused = *MakeOptimizer(Parse(config), *a, 0.05);
+    fused = *MakeOptimizer(Parse(config), *b, 0.05);
+  }
+  // The same gradients (times `scale` for the fused copy) on both copies.
+  void SetGradients(int step, double scale = 1) {
+    torch::manual_seed(100 + step);
+    for (size_t i = 0; i < a->parameters().size(); ++i) {
+      const torch::Tensor grad = torch::randn_like(a->parameters()[i]);
+      a->parameters()[i].mutable_grad() = grad.clone();
+      b->parameters()[i].mutable_grad() = grad * scale;
+    }
+  }
+  void ExpectEqual(const std::string& what, double tolerance) {
+    for (size_t i = 0; i < a->parameters().size(); ++i) {
+      EXPECT_TRUE(torch::allclose(a->parameters()[i], b->parameters()[i], /*rtol=*/tolerance, /*atol=*/tolerance))
+          << what << ", parameter " << i << ": " << (a->parameters()[i] - b->parameters()[i]).abs().max().item<double>();
+    }
+  }
+  Tiny a{nullptr}, b{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> unfused, fused;
+};
+
+// The fused SGD kernel against LibTorch's SGD (itself checked against PyTorch's goldens): float32,
+// 1e-6 relative or absolute after 5 steps, for every variant the configs allow.
+TEST(FusedStepTest, EqualsTheUnfusedStep) {
+  for (const char* config : {"sgd { momentum: 0.9 } weight_decay: 1e-4",
+                             "sgd { momentum: 0.9 nesterov: true } weight_decay: 5e-4 no_weight_decay_on_bn_and_bias: true",
+                             "sgd { momentum: 0 }", "sgd { momentum: 0.5 } weight_decay: 0.01"}) {
+    Twins twins(config);
+    ASSERT_TRUE(SupportsFusedStep(*twins.fused));
+    for (int step = 0; step < 5; ++step) {
+      SetLearningRate(*twins.unfused, 0.05 + 0.01 * step);
+      SetLearningRate(*twins.fused, 0.05 + 0.01 * step);
+      twins.SetGradients(step);
+      twins.unfused->step();
+      FusedStep(*twins.fused);
+      twins.ExpectEqual(absl::StrCat(config, ", step ", step), 1e-6);
+    }
+  }
+}
+
+TEST(FusedStepTest, UnscalesByGradScaleAndSkipsOnInf) {
+  Twins twins("sgd { momentum: 0.9 nesterov: true } weight_decay: 1e-4");
+  const torch::Tensor scale = torch::full({}, 1024.0f);
+  const torch::Tensor finite = torch::zeros({});
+  const torch::Tensor inf = torch::ones({});
+  // A first step with inf gradients changes nothing, and the next step is a correct first step.
+  twins.SetGradients(0, 1024);
+  const torch::Tensor before = twins.b->parameters()[0].clone();
+  FusedStep(*twins.fused, scale, inf);
+  EXPECT_TRUE(torch::equal(twins.b->parameters()[0], before));
+  for (int step = 1; step < 4; ++step) {
+    twins.SetGradients(step, 1024);
+    twins.unfused->step();
+    FusedStep(*twins.fused, scale, finite);
+    twins.ExpectEqual(absl::StrCat("scaled step ", step), 1e-6);
+  }
+}
+
+// The state stays where SGD keeps it: a checkpoint of the fused optimizer loads into an unfused
+// one (and back), which then steps exactly as the fused one does.
+TEST(FusedStepTest, KeepsSgdsStateFormat) {
+  Twins twins("sgd { momentum: 0.9 } weight_decay: 1e-4");
+  for (int step = 0; step < 2; ++step) {
+    twins.SetGradients(step);
+    FusedStep(*twins.fused);
+    twins.unfused->step();
+  }
+  std::stringstream saved;
+  torch::serialize::OutputArchive archive;
+  twins.fused->save(archive);
+  archive.save_to(saved);
+  torch::serialize::InputArchive loaded;
+  loaded.load_from(saved);
+  twins.unfused->load(loaded);
+  twins.SetGradients(2);
+  twins.unfused->step();
+  FusedStep(*twins.fused);
+  twins.ExpectEqual("after a save and load", 1e-6);
+}
+
+TEST(ClipGradNormTest, EqualsLibTorchsClipping) {
+  for (double max_norm : {0.1, 1.0, 1e3}) {
+    Twins twins("sgd { momentum: 0.9 }");
+    twins.SetGradients(0);
+    const double expected = torch::nn::utils::clip_grad_norm_(twins.a->parameters(), max_norm);
+    const torch::Tensor norm = ClipGradNorm(twins.b->parameters(), max_norm);
+    EXPECT_NEAR(norm.item<double>(), expected, 1e-5 * expected);
+    for (size_t i = 0; i < twins.a->parameters().size(); ++i) {
+      EXPECT_TRUE(torch::allclose(twins.a->parameters()[i].grad(), twins.b->parameters()[i].grad(), 1e-6, 1e-7))
+          << "max_norm " << max_norm << ", parameter " << i;
+    }
+  }
 }
 
 TEST(OptimizerTest, RefusesBadConfigNamingTheField) {
