@@ -48,6 +48,9 @@ absl::StatusOr<ResNet> BuildModel(const TrainConfig& config, int64_t num_classes
 }
 
 void PlaceModel(const TrainConfig& config, torch::Device device, ResNet& model) {
+  // cuDNN tries the convolution algorithms once per shape and keeps the fastest, unless the run
+  // must be reproducible (the choice can differ between runs).
+  at::globalContext().setBenchmarkCuDNN(device.is_cuda() && !config.deterministic());
   model->to(device);
   if (config.channels_last()) ConvertToChannelsLast(*model);
 }

@@ -47,7 +47,8 @@ absl::StatusOr<Normalizer> BuildNormalizer(const ChannelStats& stats, torch::Dev
 // InvalidArgument for an unknown model name.
 absl::StatusOr<ResNet> BuildModel(const TrainConfig& config, int64_t num_classes);
 
-// Moves `model` to `device`, in channels_last memory format when config.channels_last.
+// Moves `model` to `device`, in channels_last memory format when config.channels_last; on CUDA
+// switches cuDNN's autotuning (benchmark mode) on unless config.deterministic.
 void PlaceModel(const TrainConfig& config, torch::Device device, ResNet& model);
 
 // Images per micro-batch: batch_size / grad_accumulation; InvalidArgument unless it divides.

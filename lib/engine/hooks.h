@@ -16,6 +16,7 @@
 #define FORGE_LIB_ENGINE_HOOKS_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,8 +34,10 @@ struct StepEvent {
   int64_t step = 0;       // the step's index, 0-based (steps done = step + 1)
   double epochs = 0;      // training progress in epochs, e.g. 2.5 halfway through the third
   double lr = 0;          // the learning rate the step used
-  double loss = 0;        // the mean loss of the step's last micro-batch
   bool logged = false;    // whether the run logs this step (every config.log_every_steps)
+  // The mean loss of the step's last micro-batch when `logged`, else NaN: reading it waits for the
+  // device, which the loop does only for the steps it logs.
+  double loss = std::numeric_limits<double>::quiet_NaN();
 };
 
 // One epoch, trained and (when due) validated; its checkpoint is written after the hooks ran.

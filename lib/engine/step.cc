@@ -33,7 +33,7 @@ MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch:
   const torch::Tensor logits = Forward(images);
   torch::Tensor loss = CrossEntropy(logits, labels, config_.label_smoothing());
   scaler_.Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
-  return {logits.detach(), loss.item<double>()};
+  return {logits.detach(), loss.detach()};
 }
 
 absl::Status TrainStep::Apply(double lr) {
@@ -45,11 +45,21 @@ absl::Status TrainStep::Apply(double lr) {
     if (absl::Status status = group_->AverageGradients(gradients); !status.ok()) return status;
   }
   SetLearningRate(optimizer_, lr);
-  if (config_.grad_clip_norm() > 0) {
-    scaler_.Unscale(optimizer_);
-    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.grad_clip_norm());
+  const double clip = config_.grad_clip_norm();
+  if (SupportsFusedStep(optimizer_)) {
+    if (clip > 0) {
+      scaler_.UnscaleOnDevice(optimizer_);
+      ClipGradNorm(model_->parameters(), clip);
+    }
+    const GradScaler::FusedStepArgs args = scaler_.PrepareFusedStep(optimizer_);
+    FusedStep(optimizer_, args.grad_scale, args.found_inf);
+  } else {
+    if (clip > 0) {
+      scaler_.Unscale(optimizer_);
+      ClipGradNorm(model_->parameters(), clip);
+    }
+    scaler_.Step(optimizer_);
   }
-  scaler_.Step(optimizer_);
   scaler_.Update();
   optimizer_.zero_grad();
   return absl::OkStatus();

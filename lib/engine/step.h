@@ -2,7 +2,10 @@
 // trains exactly as the run will: forward under autocast, label-smoothed cross-entropy, backward
 // of the (loss-scaled) loss divided by grad_accumulation; once a step's micro-batches are in,
 // the gradients averaged over the process group (several processes), the LR, optional unscale +
-// gradient clipping, the scaler's step and update, zero_grad.
+// gradient clipping, the scaler's step and update, zero_grad. Nothing in a step reads a value back
+// to the host: SGD steps in one fused kernel per param group (optimizer.h FusedStep) that unscales
+// and skips inf/NaN steps on the device, clipping keeps the norm on the device, and the loss stays
+// a tensor. (AdamW steps unfused: its loss scaler reads the inf/NaN flag, one sync per step.)
 //
 //   TrainStep step(config, model, *optimizer, scaler, device);
 //   for (each micro-batch) {
@@ -23,9 +26,11 @@
 
 namespace forge {
 
+// Tensors on the device: reading them on the host (loss.item()) waits for the step to finish, so
+// the loop reads them only when it logs.
 struct MicroBatchResult {
   torch::Tensor logits;  // detached
-  double loss = 0;       // the micro-batch's mean loss (unscaled, undivided)
+  torch::Tensor loss;    // detached float32 scalar: the micro-batch's mean loss (unscaled, undivided)
 };
 
 // InvalidArgument for config.precision fp16 on a device other than CUDA.

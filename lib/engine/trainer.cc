@@ -20,6 +20,7 @@
 #include "lib/data/normalize.h"
 #include "lib/engine/build.h"
 #include "lib/engine/config.h"
+#include "lib/engine/device_batch.h"
 #include "lib/engine/evaluate.h"
 #include "lib/engine/input.h"
 #include "lib/engine/run_dir.h"
@@ -440,10 +441,15 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
                 resumed.loader_batches());
   const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
 
-  PhaseResult result = FromProgress(resumed);
+  const PhaseResult before = FromProgress(resumed);  // of the attempts before this one
+  PhaseResult result = before;
+  DeviceClassificationCounts counts;  // this attempt's, on the device
   ResetPeakMemory(device_);
   const auto start = Clock::now();
-  const auto update_timing = [&] {
+  // Reads the counts back from the device: only when logging, checkpointing and at the end.
+  const auto update_result = [&] {
+    result.counts = before.counts;
+    result.counts.Merge(counts.Read());
     result.seconds = resumed.seconds() + Seconds(start);
     result.wait_seconds = resumed.wait_seconds() + loader.wait_seconds();
     result.skipped = resumed.skipped() + loader.skipped();
@@ -452,22 +458,19 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
                        (micro_batches - resumed.micro_batches()) * micro_batch_);
   TrainStep& step_arithmetic = *optimization_.step;
+  DeviceBatchCopier copier(device_);
   Batch batch;
   int64_t micro = resumed.micro_batches();
   int64_t loader_batches = resumed.loader_batches();
-  double running_loss = 0;
   while (micro < micro_batches && loader.Next(&batch)) {
     loader_batches = batch.index + 1;
     if (batch.labels.size(0) == 0) continue;
-    torch::Tensor y = batch.labels.to(device_);
+    const DeviceBatch on_device = copier.Copy(batch);
     const MicroBatchResult micro_result =
-        step_arithmetic.Accumulate((*normalizer_)(batch.images, config_.channels_last()), y);
-    const double loss_value = micro_result.loss;
-    CountBatch(micro_result.logits, y, loss_value, &result.counts);
-    running_loss = running_loss == 0 ? loss_value : 0.9 * running_loss + 0.1 * loss_value;
+        step_arithmetic.Accumulate((*normalizer_)(on_device.images, config_.channels_last()), on_device.labels);
+    counts.Add(micro_result.logits, on_device.labels, micro_result.loss);
     ++micro;
     progress.Add(batch.labels.size(0));
-    progress.SetNote(absl::StrFormat("loss %.4f", running_loss));
     if (micro % config_.grad_accumulation() != 0) continue;
 
     StepEvent event;
@@ -475,11 +478,13 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     event.step = state_.step();
     event.epochs = epoch - 1 + static_cast<double>(micro) / micro_batches;
     event.lr = schedule_->LrAt(event.step);
-    event.loss = loss_value;
     event.logged = event.step % config_.log_every_steps() == 0;
     if (absl::Status status = step_arithmetic.Apply(event.lr); !status.ok()) return status;
     state_.set_step(event.step + 1);
     if (event.logged) {
+      // The one read from the device in a logged step; the others read nothing.
+      event.loss = micro_result.loss.item<double>();
+      progress.SetNote(absl::StrFormat("loss %.4f", event.loss));
       StepPoint* point = state_.mutable_log()->add_steps();
       point->set_step(event.step);
       point->set_epoch(event.epochs);
@@ -491,7 +496,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     }
     const bool stop = StopAgreed();
     if (stop || MidEpochCheckpointAgreed()) {
-      update_timing();
+      update_result();
       if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
           !status.ok()) {
         return status;
@@ -504,7 +509,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   }
   progress.Finish();
   if (!loader.status().ok()) return loader.status();
-  update_timing();
+  update_result();
   return result;
 }
 

@@ -34,14 +34,7 @@ torch::Tensor GradScaler::Scale(const torch::Tensor& loss) {
   return loss * scale_.to(loss.device(), /*non_blocking=*/true);
 }
 
-bool GradScaler::Unscale(torch::optim::Optimizer& optimizer) {
-  if (!enabled_) return true;
-  OptimizerState& state = optimizers_[&optimizer];
-  CHECK(state.stage != Stage::kStepped) << "GradScaler::Unscale after Step in the same step";
-  if (state.stage == Stage::kUnscaled) return !state.found_inf;
-  state.stage = Stage::kUnscaled;
-  if (!scale_.defined()) return true;  // Nothing was scaled: the gradients are not ours to touch.
-
+torch::Tensor GradScaler::CheckGradients(torch::optim::Optimizer& optimizer, bool unscale) {
   // The ATen kernel wants one device and one dtype per call; flags are per device.
   // Key: (device type, device index, dtype).
   std::map<std::tuple<int, int, int>, std::vector<torch::Tensor>> grads;
@@ -54,7 +47,8 @@ bool GradScaler::Unscale(torch::optim::Optimizer& optimizer) {
           .push_back(grad);
     }
   }
-  const torch::Tensor inv_scale = scale_.to(torch::kFloat64).reciprocal().to(torch::kFloat32);
+  const torch::Tensor inv_scale = unscale ? scale_.to(torch::kFloat64).reciprocal().to(torch::kFloat32)
+                                          : torch::ones({}, scale_.options().dtype(torch::kFloat32));
   torch::Tensor found_inf = torch::zeros({}, scale_.options().dtype(torch::kFloat32));
   for (auto& [key, list] : grads) {
     const torch::Device device = list.front().device();
@@ -64,8 +58,46 @@ bool GradScaler::Unscale(torch::optim::Optimizer& optimizer) {
     found_inf.add_(device_found_inf.to(scale_.device()));
   }
   found_inf_ = found_inf_.defined() ? found_inf_.add(found_inf) : found_inf;
-  state.found_inf = found_inf.item<float>() != 0;
+  return found_inf;
+}
+
+bool GradScaler::Unscale(torch::optim::Optimizer& optimizer) {
+  if (!enabled_) return true;
+  OptimizerState& state = optimizers_[&optimizer];
+  CHECK(state.stage != Stage::kStepped) << "GradScaler::Unscale after Step in the same step";
+  if (state.stage == Stage::kUnscaled) {
+    if (state.found_inf_on_device.defined()) state.found_inf = state.found_inf_on_device.item<float>() != 0;
+    return !state.found_inf;
+  }
+  state.stage = Stage::kUnscaled;
+  if (!scale_.defined()) return true;  // Nothing was scaled: the gradients are not ours to touch.
+  state.found_inf_on_device = CheckGradients(optimizer, /*unscale=*/true);
+  state.found_inf = state.found_inf_on_device.item<float>() != 0;
   return !state.found_inf;
+}
+
+void GradScaler::UnscaleOnDevice(torch::optim::Optimizer& optimizer) {
+  if (!enabled_) return;
+  OptimizerState& state = optimizers_[&optimizer];
+  CHECK(state.stage == Stage::kReady) << "GradScaler::UnscaleOnDevice twice or after Step in the same step";
+  state.stage = Stage::kUnscaled;
+  if (scale_.defined()) state.found_inf_on_device = CheckGradients(optimizer, /*unscale=*/true);
+}
+
+GradScaler::FusedStepArgs GradScaler::PrepareFusedStep(torch::optim::Optimizer& optimizer) {
+  if (!enabled_) return {};
+  OptimizerState& state = optimizers_[&optimizer];
+  CHECK(state.stage != Stage::kStepped) << "GradScaler::PrepareFusedStep twice without Update";
+  FusedStepArgs args;
+  if (scale_.defined()) {
+    if (state.stage == Stage::kReady) {
+      state.found_inf_on_device = CheckGradients(optimizer, /*unscale=*/false);
+      args.grad_scale = scale_;
+    }
+    args.found_inf = state.found_inf_on_device;
+  }
+  state.stage = Stage::kStepped;
+  return args;
 }
 
 bool GradScaler::Step(torch::optim::Optimizer& optimizer) {

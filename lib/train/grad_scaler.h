@@ -48,6 +48,27 @@ class GradScaler {
   // whether it stepped. Once per optimizer per Update() (CHECK).
   bool Step(torch::optim::Optimizer& optimizer);
 
+  // What a fused optimizer step (optimizer.h FusedStep) needs to unscale and skip on the device,
+  // with no host sync: `grad_scale` to divide the gradients by (undefined once they were
+  // unscaled, by UnscaleOnDevice, and when disabled) and `found_inf` (float32 scalar on the
+  // gradients' device; undefined when disabled). Checks the gradients for inf/NaN (without
+  // unscaling them) unless UnscaleOnDevice did, records the check for Update() and counts as
+  // this step's Step() for `optimizer`.
+  //
+  //   scaler.UnscaleOnDevice(optimizer);     // only to clip: ClipGradNorm(params, max_norm)
+  //   GradScaler::FusedStepArgs args = scaler.PrepareFusedStep(optimizer);
+  //   FusedStep(optimizer, args.grad_scale, args.found_inf);
+  //   scaler.Update();
+  struct FusedStepArgs {
+    torch::Tensor grad_scale;
+    torch::Tensor found_inf;
+  };
+  FusedStepArgs PrepareFusedStep(torch::optim::Optimizer& optimizer);
+
+  // Unscale() without reading the inf/NaN flag back to the host: divides the gradients by the
+  // scale in place and records the flag on the device for PrepareFusedStep and Update().
+  void UnscaleOnDevice(torch::optim::Optimizer& optimizer);
+
   // Adapts the scale to the inf/NaN checks since the last Update() and starts a new step. No-op
   // when disabled, before the first Scale() or when no optimizer was unscaled or stepped.
   void Update();
@@ -68,7 +89,12 @@ class GradScaler {
   struct OptimizerState {
     Stage stage = Stage::kReady;
     bool found_inf = false;
+    torch::Tensor found_inf_on_device;  // of the unscale or check, for a fused step
   };
+
+  // Checks `optimizer`'s gradients for inf/NaN, dividing them by the scale when `unscale`, and
+  // adds the flag to found_inf_; returns the flag (float32 scalar on scale_'s device).
+  torch::Tensor CheckGradients(torch::optim::Optimizer& optimizer, bool unscale);
 
   const bool enabled_;
   const double growth_factor_;

@@ -3,6 +3,8 @@
 // the disabled pass-through; CUDA when present.
 #include "lib/train/grad_scaler.h"
 
+#include "lib/train/optimizer.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -137,6 +139,37 @@ TEST_F(GradScalerTest, StateRoundTrips) {
     EXPECT_TRUE(absl::IsInvalidArgument(scaler.LoadState(bad))) << bad.size();
   }
   EXPECT_EQ(scaler.State(), (std::vector<double>{64.0, 3.0}));  // failed loads change nothing
+}
+
+// The fused step's path (no host sync) gives what Step gives: the same weights, the same skipped
+// step for inf gradients, the same scale afterwards; with and without unscaling first (clipping).
+TEST_F(GradScalerTest, FusedStepPathEqualsStep) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (bool unscale_first : {false, true}) {
+    SCOPED_TRACE(unscale_first ? "unscaled first" : "unscaled by the fused step");
+    torch::Tensor w2 = w_.detach().clone().requires_grad_();
+    torch::optim::SGD fused({w2}, torch::optim::SGDOptions(0.5).momentum(0.9));
+    torch::optim::SGD unfused({w_}, torch::optim::SGDOptions(0.5).momentum(0.9));
+    GradScaler a(true, 1024.0, 2.0, 0.5, /*growth_interval=*/2), b(true, 1024.0, 2.0, 0.5, 2);
+    const std::vector<std::vector<float>> xs = {{1, 2, 4}, {1, inf, 1}, {0.5, -1, 2}, {3, 1, 1}, {1, 1, 1}};
+    for (const std::vector<float>& x : xs) {
+      unfused.zero_grad();
+      fused.zero_grad();
+      a.Scale((w_ * torch::tensor(x)).sum()).backward();
+      b.Scale((w2 * torch::tensor(x)).sum()).backward();
+      a.Step(unfused);
+      if (unscale_first) b.UnscaleOnDevice(fused);
+      GradScaler::FusedStepArgs args = b.PrepareFusedStep(fused);
+      EXPECT_EQ(args.grad_scale.defined(), !unscale_first);
+      ASSERT_TRUE(args.found_inf.defined());
+      FusedStep(fused, args.grad_scale, args.found_inf);
+      a.Update();
+      b.Update();
+      EXPECT_TRUE(torch::allclose(w_, w2, 1e-6, 1e-6)) << Values(w_)[0] << " vs " << Values(w2)[0];
+      EXPECT_EQ(a.scale(), b.scale());
+    }
+    w_ = torch::tensor({1.0f, 2.0f, 3.0f}).requires_grad_();
+  }
 }
 
 TEST(GradScalerDisabledTest, PassesThrough) {

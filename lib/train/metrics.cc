@@ -45,6 +45,38 @@ void CountBatch(const torch::Tensor& logits, const torch::Tensor& labels, double
   counts->loss_sum += mean_loss * static_cast<double>(n);
 }
 
+void DeviceClassificationCounts::Add(const torch::Tensor& logits, const torch::Tensor& labels,
+                                     const torch::Tensor& mean_loss) {
+  CHECK_EQ(logits.dim(), 2) << "logits must be N x C";
+  CHECK_EQ(labels.dim(), 1) << "labels must be N";
+  CHECK_EQ(labels.size(0), logits.size(0)) << "one label per row of logits";
+  CHECK_GT(logits.size(1), 0);
+  const int64_t n = logits.size(0);
+  if (n == 0) return;
+  torch::NoGradGuard no_grad;
+  const int64_t k = std::min<int64_t>(5, logits.size(1));
+  const torch::Tensor top = std::get<1>(logits.topk(k, /*dim=*/1, /*largest=*/true, /*sorted=*/true));
+  const torch::Tensor hits = top.eq(labels.to(top.device(), torch::kInt64).view({n, 1}));
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(logits.device());
+  const torch::Tensor batch = torch::stack({torch::full({}, static_cast<double>(n), f64),
+                                            hits.select(1, 0).sum().to(torch::kFloat64),
+                                            hits.any(1).sum().to(torch::kFloat64),
+                                            mean_loss.detach().to(f64) * static_cast<double>(n)});
+  sums_ = sums_.defined() ? sums_ + batch : batch;
+}
+
+ClassificationCounts DeviceClassificationCounts::Read() const {
+  ClassificationCounts counts;
+  if (!sums_.defined()) return counts;
+  const torch::Tensor host = sums_.to(torch::kCPU);
+  const double* v = host.data_ptr<double>();
+  counts.images = static_cast<int64_t>(v[0]);
+  counts.top1 = static_cast<int64_t>(v[1]);
+  counts.top5 = static_cast<int64_t>(v[2]);
+  counts.loss_sum = v[3];
+  return counts;
+}
+
 ConfusionMatrix::ConfusionMatrix(int num_classes)
     : num_classes_(num_classes), counts_(static_cast<size_t>(std::max(num_classes, 0)) * std::max(num_classes, 0)) {
   CHECK_GT(num_classes, 0);

@@ -42,6 +42,24 @@ struct ClassificationCounts {
 void CountBatch(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss,
                 ClassificationCounts* counts);
 
+// ClassificationCounts kept on the logits' device: adding a batch reads nothing back to the host,
+// so a training step need not wait for the device; Read() does, once, when the loop logs.
+//
+//   DeviceClassificationCounts counts;
+//   for (...) counts.Add(logits, labels, loss);  // loss: the batch's mean, a 0-dim tensor
+//   LOG(INFO) << counts.Read().Top1Percent() << "% top-1";
+class DeviceClassificationCounts {
+ public:
+  // As CountBatch, with the mean loss a 0-dim tensor on the logits' device. Dies (CHECK) on
+  // shapes that do not fit.
+  void Add(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& mean_loss);
+  // The counts so far (a copy to the host, which waits for the device); zero before any Add.
+  ClassificationCounts Read() const;
+
+ private:
+  torch::Tensor sums_;  // float64 {images, top1, top5, loss_sum}, exact for counts below 2^53
+};
+
 // counts[t * C + p] = how many images of true class t were predicted as p.
 //
 //   ConfusionMatrix matrix(1000);

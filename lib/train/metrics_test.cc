@@ -139,5 +139,26 @@ TEST(MetricsTest, RunOnCudaWhenPresent) {
   EXPECT_EQ(matrix.at(0, 5), 1);
 }
 
+// The device-side counts equal CountBatch's, batch after batch, and Read() adds nothing twice.
+TEST(DeviceClassificationCountsTest, EqualsCountBatch) {
+  torch::manual_seed(5);
+  ClassificationCounts expected;
+  DeviceClassificationCounts counts;
+  EXPECT_EQ(counts.Read().images, 0);
+  for (int batch = 0; batch < 4; ++batch) {
+    const torch::Tensor logits = torch::randn({9, 7});
+    const torch::Tensor labels = torch::randint(0, 7, {9}, torch::kInt64);
+    const torch::Tensor loss = torch::rand({});
+    CountBatch(logits, labels, loss.item<float>(), &expected);
+    counts.Add(logits, labels, loss);
+    const ClassificationCounts read = counts.Read();
+    EXPECT_EQ(read.images, expected.images);
+    EXPECT_EQ(read.top1, expected.top1);
+    EXPECT_EQ(read.top5, expected.top5);
+    EXPECT_EQ(read.loss_sum, expected.loss_sum);
+  }
+  EXPECT_GT(expected.top5, expected.top1);
+}
+
 }  // namespace
 }  // namespace forge

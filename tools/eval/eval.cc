@@ -11,6 +11,8 @@
 #include "lib/engine/evaluate.h"
 #include "lib/engine/trained_model.h"
 #include "lib/io/proto_file.h"
+#include "lib/model/memory_format.h"
+#include "lib/train/autocast.h"
 #include "lib/train/device.h"
 
 namespace forge {
@@ -37,8 +39,15 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
       stats, device, options.stats.empty() ? absl::StrCat(options.checkpoint, " (pass --stats)") : options.stats);
   if (!normalizer.ok()) return normalizer.status();
   ResNet& model = trained->model;
+  // As the run validated: its memory format and its autocast precision (fp16 only where CUDA
+  // is; bare weights: fp32, contiguous).
+  const TrainConfig& run = state.config();
+  at::globalContext().setBenchmarkCuDNN(device.is_cuda());
   model->to(device);
+  if (run.channels_last()) ConvertToChannelsLast(*model);
   model->eval();
+  const bool autocast = run.precision() == "bf16" || (run.precision() == "fp16" && device.is_cuda());
+  const at::ScalarType autocast_dtype = run.precision() == "fp16" ? at::kHalf : at::kBFloat16;
 
   LoaderOptions loader_options;
   loader_options.sampler.shuffle = false;
@@ -54,8 +63,13 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   EvaluateOptions evaluate;
   evaluate.flip_tta = options.flip_tta;
   evaluate.predictions = options.predictions;
-  absl::StatusOr<Evaluation> evaluation = Evaluate([&](const torch::Tensor& x) { return model->forward(x); }, data,
-                                                   loader_options, *normalizer, evaluate);
+  evaluate.channels_last = run.channels_last();
+  absl::StatusOr<Evaluation> evaluation = Evaluate(
+      [&](const torch::Tensor& x) {
+        AutocastGuard guard(device.type(), autocast_dtype, autocast);
+        return model->forward(x);
+      },
+      data, loader_options, *normalizer, evaluate);
   if (!evaluation.ok()) return evaluation.status();
 
   EvalResult result = std::move(evaluation->result);

@@ -13,6 +13,7 @@
 #include "lib/data/normalize.h"
 #include "lib/engine/build.h"
 #include "lib/engine/config.h"
+#include "lib/engine/device_batch.h"
 #include "lib/engine/input.h"
 #include "lib/engine/step.h"
 #include "lib/io/proto_file.h"
@@ -67,6 +68,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
   ProgressBar progress("lr_find", settings.num_iter(), progress_options);
   for (int64_t epoch = 1; !test.done(); ++epoch) {
     Loader loader(**data, loader_options, epoch);
+    DeviceBatchCopier copier(device);
     Batch micro_batch;
     int64_t micro = 0;
     double loss_sum = 0;
@@ -74,9 +76,10 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     optimizer.zero_grad();  // nothing left over from an epoch that ended mid-accumulation
     while (!test.done() && micro < steps_per_epoch * accumulation && loader.Next(&micro_batch)) {
       if (micro_batch.labels.size(0) == 0) continue;
-      loss_sum += step.Accumulate((*normalizer)(micro_batch.images, config.channels_last()),
-                                  micro_batch.labels.to(device))
-                      .loss;
+      const DeviceBatch on_device = copier.Copy(micro_batch);
+      // The range test needs every step's loss on the host: one read per micro-batch.
+      loss_sum += step.Accumulate((*normalizer)(on_device.images, config.channels_last()), on_device.labels)
+                      .loss.item<double>();
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();
       if (absl::Status status = step.Apply(lr); !status.ok()) return status;
