@@ -1,6 +1,7 @@
 // The input pipeline of training and evaluation: reads samples of an ImageDataset in the order
 // an EpochSampler gives, transforms them on worker threads into uint8 image batches, and hands
-// the batches out in order, a bounded number prepared ahead.
+// the batches out in order, a bounded number prepared ahead. The workers share out samples, not
+// batches, so that every thread decodes even when only one batch is wanted (prefetch 1).
 //
 // Every sample's randomness comes from (seed, epoch, position in the epoch), so batches are the
 // same whatever the thread count or prefetch depth, and a restart at batch b sees what an
@@ -13,9 +14,9 @@
 #ifndef FORGE_LIB_DATA_LOADER_H_
 #define FORGE_LIB_DATA_LOADER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -77,7 +78,9 @@ struct LoaderOptions {
   int width = 224;
   SampleTransform transform;
   int threads = 0;              // 0: UsableCores() (lib/util/cores.h)
-  int prefetch_batches = 4;     // batches prepared ahead of the consumer, at least 1
+  // Batches prepared ahead of the consumer, at least 1. Memory, not parallelism: all threads
+  // work on the samples of the next batch even at 1.
+  int prefetch_batches = 4;
   bool nchw = false;            // images as N x 3 x H x W (a copy) instead of N x H x W x 3
   bool pin_memory = true;       // page-locked batches when CUDA is available
   // A damaged record (CRC mismatch, DataLoss) stops the epoch with an error naming the shard and
@@ -110,13 +113,28 @@ class Loader {
   int64_t num_batches() const { return sampler_.num_batches(); }
   // Seconds Next() spent waiting for a batch that was not ready yet.
   double wait_seconds() const { return wait_seconds_; }
-  // Samples skipped so far (undecodable, or corrupt with skip_corrupt).
-  int64_t skipped() const { return skipped_.load(); }
+  // Samples skipped (undecodable, or corrupt with skip_corrupt) in the batches handed out so far.
+  int64_t skipped() const { return skipped_; }
 
  private:
-  absl::StatusOr<Batch> MakeBatch(int64_t b);
+  // What a worker reports for one sample; its pixels and label are in its batch's Pending.
+  struct SampleDone {
+    bool skipped = false;
+  };
+  // A batch whose samples are being made, each by whichever worker claimed it, into its slot.
+  struct Pending {
+    torch::Tensor images;  // n x H x W x 3 (or n x 3 x H x W), slot k for the batch's sample k
+    torch::Tensor labels;  // int64, n
+  };
+
+  // Makes the sample at `position` of the epoch into its slot of its batch.
+  absl::StatusOr<SampleDone> ProduceSample(int64_t position);
+  // Batch `b`'s Pending, made (buffers taken from the pool) by the first of its samples.
+  absl::StatusOr<Pending> PendingBatch(int64_t b);
   // One sample into `out`: its label, or the status of reading or transforming it.
   absl::StatusOr<int> MakeSample(size_t index, uint64_t seed, uint8_t* out);
+  // Pixels of one sample written to `out` in the batch's layout.
+  absl::Status Transform(absl::string_view encoded, uint64_t seed, uint8_t* out) const;
 
   const ImageDataset& dataset_;
   const LoaderOptions options_;
@@ -124,12 +142,22 @@ class Loader {
   const std::shared_ptr<BatchBufferPool> buffers_;
   const int64_t epoch_;
   const EpochSampler sampler_;
+  const int64_t batch_size_;
+  const int64_t sample_bytes_;
 
+  // Consumer's thread only.
+  int64_t next_batch_;
   absl::Status status_;
   double wait_seconds_ = 0;
-  std::atomic<int64_t> skipped_{0};
-  // Last: its destructor stops the workers before anything they use goes away.
-  std::unique_ptr<OrderedPipeline<Batch>> pipeline_;
+  int64_t skipped_ = 0;
+
+  // Batches with at least one sample claimed and not yet handed out: at most about
+  // prefetch_batches (the pipeline's window is prefetch_batches batches of samples).
+  std::mutex pending_mutex_;
+  std::map<int64_t, Pending> pending_;  // guarded by pending_mutex_
+  // Last: its destructor stops the workers before anything they use goes away. Items are
+  // sample positions, so every worker can work on the same batch.
+  std::unique_ptr<OrderedPipeline<SampleDone>> pipeline_;
 };
 
 }  // namespace forge

@@ -1,8 +1,11 @@
 #include "lib/data/loader.h"
 
+#include <atomic>
+#include <chrono>
 #include <new>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -110,6 +113,73 @@ TEST(LoaderTest, SameBatchesWhateverThreadsAndPrefetch) {
   }
   // Another epoch draws other samples and other randomness.
   EXPECT_FALSE(torch::equal(LoadAll(dataset, Options(2, 2), 3)[0].images, reference[0].images));
+}
+
+// The batches are byte-identical whatever the threads and the prefetch depth, also with
+// skipped samples (which move the kept ones down) and in the N x 3 x H x W layout.
+TEST(LoaderTest, IdenticalBatchesForThreads125AndPrefetch1And4) {
+  FakeDataset dataset(47);
+  dataset.undecodable = {4, 20, 21, 46};
+  for (const bool nchw : {false, true}) {
+    LoaderOptions reference_options = Options(1, 1);
+    reference_options.nchw = nchw;
+    const std::vector<Batch> reference = LoadAll(dataset, reference_options, 5);
+    ASSERT_EQ(reference.size(), 10u);
+    for (int threads : {1, 2, 5}) {
+      for (int prefetch : {1, 4}) {
+        LoaderOptions options = Options(threads, prefetch);
+        options.nchw = nchw;
+        SCOPED_TRACE(absl::StrCat(threads, " threads, prefetch ", prefetch, nchw ? ", nchw" : ""));
+        const std::vector<Batch> batches = LoadAll(dataset, options, 5);
+        ExpectSameBatches(batches, reference);
+        for (size_t b = 0; b < batches.size(); ++b) {
+          EXPECT_EQ(batches[b].samples, reference[b].samples);
+          EXPECT_EQ(batches[b].skipped, reference[b].skipped);
+        }
+      }
+    }
+  }
+}
+
+// Even with one batch prepared ahead, the workers share out its samples: several decode at
+// once. (A behaviour test: the transform counts the calls in progress, no timing asserted.)
+TEST(LoaderTest, SeveralSamplesAreMadeAtOnceWithPrefetchOne) {
+  FakeDataset dataset(64);
+  std::atomic<int> running{0}, most{0};
+  LoaderOptions options = Options(4, 1, /*batch_size=*/16);
+  options.transform = [&](absl::string_view encoded, uint64_t seed, uint8_t* out) {
+    const int now = running.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    running.fetch_sub(1);
+    return FakeTransform(encoded, seed, out);
+  };
+  const std::vector<Batch> batches = LoadAll(dataset, options, 0);
+  EXPECT_EQ(batches.size(), 4u);
+  EXPECT_GT(most.load(), 1);
+  EXPECT_LE(most.load(), 4);
+}
+
+// The workers never start a sample more than prefetch_batches batches ahead of the consumer.
+TEST(LoaderTest, WorkStaysWithinThePrefetchWindow) {
+  FakeDataset dataset(60);
+  for (int prefetch : {1, 3}) {
+    std::atomic<int> started{0};
+    LoaderOptions options = Options(4, prefetch, /*batch_size=*/5);
+    options.transform = [&](absl::string_view encoded, uint64_t seed, uint8_t* out) {
+      started.fetch_add(1);
+      return FakeTransform(encoded, seed, out);
+    };
+    Loader loader(dataset, options, 0);
+    Batch batch;
+    for (int b = 0; b < 4; ++b) {
+      ASSERT_TRUE(loader.Next(&batch));
+      // Batches 0..b handed out: at most the next `prefetch` batches' samples have started.
+      EXPECT_LE(started.load(), 5 * (b + 1 + prefetch)) << "prefetch " << prefetch << " batch " << b;
+    }
+  }
 }
 
 TEST(LoaderTest, ResumingAtABatchContinuesIdentically) {

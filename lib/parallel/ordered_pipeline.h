@@ -4,8 +4,9 @@
 // never depends on the thread count, memory stays bounded by the window, and an error is the
 // first one in index order, whatever the scheduling.
 //
-// The loader (lib/data) pulls batches with OrderedPipeline::Next; shard and compute_stats push
-// results into a callback with RunOrderedPipeline.
+// The loader (lib/data) pulls samples with OrderedPipeline::Next (items as small as one sample,
+// so that all workers share the next batch); shard and compute_stats push results into a
+// callback with RunOrderedPipeline.
 #ifndef FORGE_LIB_PARALLEL_ORDERED_PIPELINE_H_
 #define FORGE_LIB_PARALLEL_ORDERED_PIPELINE_H_
 
