@@ -30,24 +30,25 @@ DeviceBatch DeviceBatchCopier::Copy(const Batch& batch) {
   ReleaseCompleted();
   const c10::impl::VirtualGuardImpl guard(device_.type());
   const c10::Stream compute = guard.getStream(device_);
-  // The destinations belong to the compute stream (allocated there, used there); only the copy
-  // runs on the side stream.
-  DeviceBatch on_device{torch::empty(batch.images.sizes(), batch.images.options().device(device_).pinned_memory(false)),
-                        torch::empty(batch.labels.sizes(), batch.labels.options().device(device_).pinned_memory(false))};
   // Labels come from pageable memory; a pinned copy lets them travel asynchronously too.
   torch::Tensor labels = batch.labels.is_pinned() ? batch.labels : batch.labels.pin_memory();
   InFlight copy{batch.images, labels, c10::Event(device_.type())};
+  DeviceBatch on_device;
   {
+    // Allocated and written on the side stream, so the copy need not wait for the kernels the
+    // compute stream has queued (the current step's): it overlaps them.
     c10::StreamGuard on_copy_stream(*copy_stream_);
-    // The copy must not start before the compute stream is done with the memory it reuses.
-    c10::Event allocated(device_.type());
-    allocated.record(compute);
-    allocated.block(*copy_stream_);
+    on_device.images = torch::empty(batch.images.sizes(), batch.images.options().device(device_).pinned_memory(false));
+    on_device.labels = torch::empty(labels.sizes(), labels.options().device(device_).pinned_memory(false));
     on_device.images.copy_(batch.images, /*non_blocking=*/true);
     on_device.labels.copy_(labels, /*non_blocking=*/true);
     copy.done.record(*copy_stream_);
   }
+  // The compute stream waits for the copy on the device; and since it uses the tensors, their
+  // memory is not handed to the side stream again before the compute stream is done with them.
   copy.done.block(compute);
+  on_device.images.record_stream(compute);
+  on_device.labels.record_stream(compute);
   in_flight_.push_back(std::move(copy));
   return on_device;
 }
