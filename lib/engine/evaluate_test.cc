@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include "lib/data/dataset.h"
 #include "lib/data/normalize.h"
@@ -108,6 +109,33 @@ TEST_F(EvaluateTest, FlipTtaAveragesTheProbabilitiesOfTheImageAndItsMirror) {
     EXPECT_FALSE(prediction.source().empty());
   }
   EXPECT_NEAR(result.loss(), loss_sum / kImages, 1e-5);
+}
+
+// On CUDA the counting stays on the device (no per-batch reads) and gives the CPU's numbers.
+TEST_F(EvaluateTest, CountsTheSameOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU here";
+  ChannelStats stats;
+  for (int c = 0; c < 3; ++c) {
+    stats.add_mean(0.5);
+    stats.add_std(0.25);
+  }
+  absl::StatusOr<Normalizer> on_cuda = Normalizer::Create(stats, torch::kCUDA);
+  ASSERT_TRUE(on_cuda.ok());
+  const auto forward = [](const torch::Tensor& images) {
+    EXPECT_TRUE(images.is_cuda());
+    return Descending(images).to(torch::kCUDA) + images.mean({1, 2, 3}).view({-1, 1}) * 1e-3;
+  };
+  const auto on_cpu_forward = [](const torch::Tensor& images) {
+    return Descending(images) + images.mean({1, 2, 3}).view({-1, 1}) * 1e-3;
+  };
+  absl::StatusOr<Evaluation> gpu = Evaluate(forward, *data_, loader_, *on_cuda, EvaluateOptions());
+  absl::StatusOr<Evaluation> cpu = Evaluate(on_cpu_forward, *data_, loader_, *normalizer_, EvaluateOptions());
+  ASSERT_TRUE(gpu.ok() && cpu.ok()) << gpu.status() << cpu.status();
+  EXPECT_EQ(gpu->result.top1(), cpu->result.top1());
+  EXPECT_EQ(gpu->result.top5(), cpu->result.top5());
+  EXPECT_NEAR(gpu->result.loss(), cpu->result.loss(), 1e-5);
+  EXPECT_EQ(std::vector<int64_t>(gpu->result.confusion().begin(), gpu->result.confusion().end()),
+            std::vector<int64_t>(cpu->result.confusion().begin(), cpu->result.confusion().end()));
 }
 
 TEST_F(EvaluateTest, StopsWhenAsked) {

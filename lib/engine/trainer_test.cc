@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -103,6 +104,33 @@ TEST(TrainerTest, Bf16OnTheCpuTrainsWithFiniteLossAndCallsItsHooks) {
                            "/checkpoints/best.ckpt"}) {
     EXPECT_TRUE(fs::exists(options.run_dir + file)) << file;
   }
+}
+
+// The whole loop on a GPU: fp16 with loss scaling, channels_last, clipping, fused SGD, batches
+// copied on the side stream, validation on the device; then a resume from a mid-epoch stop.
+TEST(TrainerTest, TrainsAndResumesOnCudaInFp16) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU here";
+  // Not deterministic: some CUDA kernels of ResNet's backward have no deterministic version.
+  const std::vector<std::string> overrides = {"precision=\"fp16\"", "channels_last=true", "grad_clip_norm=1.0",
+                                              "deterministic=false", "epochs=2", "data.batch_size=4"};
+  TrainOptions options = Options("cuda", overrides);
+  options.device = "cuda";
+  RequestStop();
+  absl::Status status = RunTraining(options);
+  ClearStopRequest();
+  ASSERT_TRUE(absl::IsCancelled(status)) << status;
+  options.config.reset();
+  options.resume = true;
+  status = RunTraining(options);
+  ASSERT_TRUE(status.ok()) << status;
+  const TrainLog log = ReadLog(options.run_dir);
+  ASSERT_EQ(log.epochs_size(), 4);
+  for (const EpochMetrics& m : log.epochs()) {
+    EXPECT_TRUE(std::isfinite(m.loss())) << m.phase();
+    EXPECT_EQ(m.images(), 40) << m.phase();
+    EXPECT_GT(m.peak_memory_bytes(), 0);
+  }
+  EXPECT_EQ(log.device().substr(0, 4), "cuda");
 }
 
 using train_testing::ExpectEachStepLoggedOnce;

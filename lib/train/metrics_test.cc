@@ -137,6 +137,13 @@ TEST(MetricsTest, RunOnCudaWhenPresent) {
   ConfusionMatrix matrix(6);
   matrix.Add(labels, logits.argmax(1));
   EXPECT_EQ(matrix.at(0, 5), 1);
+  DeviceClassificationCounts on_device;
+  on_device.Add(logits, labels, torch::full({}, 1.0f, torch::kCUDA));
+  const ClassificationCounts read = on_device.Read();
+  EXPECT_EQ(read.images, 6);
+  EXPECT_EQ(read.top1, 5);
+  EXPECT_EQ(read.top5, counts.top5);
+  EXPECT_EQ(read.loss_sum, 6.0);
 }
 
 // The device-side counts equal CountBatch's, batch after batch, and Read() adds nothing twice.

@@ -249,6 +249,30 @@ TEST(FusedStepTest, KeepsSgdsStateFormat) {
   twins.ExpectEqual("after a save and load", 1e-6);
 }
 
+// The CUDA kernels, fp16 loss scaling's arguments included, against LibTorch's SGD on the GPU.
+TEST(FusedStepTest, EqualsTheUnfusedStepOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU here";
+  Twins twins("sgd { momentum: 0.9 nesterov: true } weight_decay: 1e-4");
+  twins.a->to(torch::kCUDA);
+  twins.b->to(torch::kCUDA);
+  // The optimizers hold the parameters moved in place (Module::to keeps the same tensors).
+  const torch::Tensor scale = torch::full({}, 512.0f, torch::kCUDA);
+  const torch::Tensor finite = torch::zeros({}, torch::kCUDA);
+  for (int step = 0; step < 4; ++step) {
+    torch::manual_seed(100 + step);
+    for (size_t i = 0; i < twins.a->parameters().size(); ++i) {
+      const torch::Tensor grad = torch::randn_like(twins.a->parameters()[i]);
+      twins.a->parameters()[i].mutable_grad() = grad.clone();
+      twins.b->parameters()[i].mutable_grad() = grad * 512;
+    }
+    twins.unfused->step();
+    FusedStep(*twins.fused, scale, finite);
+    twins.ExpectEqual(absl::StrCat("CUDA step ", step), 1e-5);
+  }
+  const torch::Tensor norm = ClipGradNorm(twins.b->parameters(), 1e-3);
+  EXPECT_TRUE(norm.is_cuda());
+}
+
 TEST(ClipGradNormTest, EqualsLibTorchsClipping) {
   for (double max_norm : {0.1, 1.0, 1e3}) {
     Twins twins("sgd { momentum: 0.9 }");
