@@ -22,7 +22,9 @@ TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Opt
       group_(group),
       autocast_(config.precision() != "fp32"),
       autocast_dtype_(config.precision() == "fp16" ? at::kHalf : at::kBFloat16),
-      device_type_(device.type()) {}
+      device_type_(device.type()) {
+  if (SupportsFusedStep(optimizer_)) fused_.emplace(optimizer_);
+}
 
 torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
   AutocastGuard autocast(device_type_, autocast_dtype_, autocast_);
@@ -46,13 +48,13 @@ absl::Status TrainStep::Apply(double lr) {
   }
   SetLearningRate(optimizer_, lr);
   const double clip = config_.grad_clip_norm();
-  if (SupportsFusedStep(optimizer_)) {
+  if (fused_) {
     if (clip > 0) {
       scaler_.UnscaleOnDevice(optimizer_);
       ClipGradNorm(model_->parameters(), clip);
     }
     const GradScaler::FusedStepArgs args = scaler_.PrepareFusedStep(optimizer_);
-    FusedStep(optimizer_, args.grad_scale, args.found_inf);
+    fused_->Step(args.grad_scale, args.found_inf);
   } else {
     if (clip > 0) {
       scaler_.Unscale(optimizer_);
@@ -63,6 +65,10 @@ absl::Status TrainStep::Apply(double lr) {
   scaler_.Update();
   optimizer_.zero_grad();
   return absl::OkStatus();
+}
+
+void TrainStep::SyncOptimizerState() {
+  if (fused_) fused_->WriteBack();
 }
 
 }  // namespace forge

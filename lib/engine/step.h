@@ -3,9 +3,10 @@
 // of the (loss-scaled) loss divided by grad_accumulation; once a step's micro-batches are in,
 // the gradients averaged over the process group (several processes), the LR, optional unscale +
 // gradient clipping, the scaler's step and update, zero_grad. Nothing in a step reads a value back
-// to the host: SGD steps in one fused kernel per param group (optimizer.h FusedStep) that unscales
-// and skips inf/NaN steps on the device, clipping keeps the norm on the device, and the loss stays
-// a tensor. (AdamW steps unfused: its loss scaler reads the inf/NaN flag, one sync per step.)
+// to the host: SGD and AdamW step in fused kernels (optimizer.h FusedStepper) that unscale and
+// skip inf/NaN steps on the device, clipping keeps the norm on the device, and the loss stays a
+// tensor. Before the optimizer is saved, SyncOptimizerState() brings back what the fused step
+// keeps on the device.
 //
 //   TrainStep step(config, model, *optimizer, scaler, device);
 //   for (each micro-batch) {
@@ -16,12 +17,15 @@
 #ifndef FORGE_LIB_ENGINE_STEP_H_
 #define FORGE_LIB_ENGINE_STEP_H_
 
+#include <optional>
+
 #include <torch/torch.h>
 
 #include "absl/status/status.h"
 #include "lib/engine/process_group.h"
 #include "lib/model/resnet.h"
 #include "lib/train/grad_scaler.h"
+#include "lib/train/optimizer.h"
 #include "proto/train_config.pb.h"
 
 namespace forge {
@@ -53,12 +57,16 @@ class TrainStep {
   // Fails only when the process group cannot average the gradients.
   absl::Status Apply(double lr);
 
+  // Puts the optimizer's state where a checkpoint reads it (AdamW's step counts; a host sync).
+  void SyncOptimizerState();
+
  private:
   const TrainConfig& config_;
   ResNet& model_;
   torch::optim::Optimizer& optimizer_;
   GradScaler& scaler_;
   ProcessGroup* const group_;
+  std::optional<FusedStepper> fused_;  // when the optimizer has a fused step
   const bool autocast_;
   const at::ScalarType autocast_dtype_;
   const c10::DeviceType device_type_;

@@ -406,6 +406,7 @@ absl::Status Trainer::Save(const std::string& path, const std::string& kind) {
     state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
     if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
     state_.set_kind(kind);
+    optimization_.step->SyncOptimizerState();
     if (absl::Status status = SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get()); !status.ok()) {
       return status;
     }

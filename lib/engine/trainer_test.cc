@@ -187,9 +187,13 @@ TEST(TrainerTest, AnotherConfigInTheSameRunDirIsRefused) {
   EXPECT_TRUE(RunTraining(threads).ok());
 }
 
+// SGD and AdamW, both stepped by fused kernels (AdamW's step counts kept on the device and written
+// into the checkpoint).
 TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
+ for (const char* optimizer : {"optimizer.sgd.momentum=0.9", "optimizer.adamw={}"}) {
+  SCOPED_TRACE(optimizer);
   const std::vector<std::string> overrides = {"data.batch_size=4", "epochs=2", "schedule.one_cycle={}",
-                                              "schedule.peak_lr=0.05"};
+                                              "schedule.peak_lr=0.05", optimizer};
   const TrainOptions straight = Options("straight", overrides);
   ASSERT_TRUE(RunTraining(straight).ok());
 
@@ -218,6 +222,7 @@ TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
   EXPECT_EQ(hook.steps.front(), 1);
   EXPECT_EQ(hook.steps.back(), 19);  // 2 epochs of 40 images / batch 4
   EXPECT_EQ(hook.steps.size(), 19u);
+ }
 }
 
 TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {

@@ -102,11 +102,12 @@ void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
 }
 
 bool SupportsFusedStep(const torch::optim::Optimizer& optimizer) {
-  return dynamic_cast<const torch::optim::SGD*>(&optimizer) != nullptr;
+  return dynamic_cast<const torch::optim::SGD*>(&optimizer) != nullptr ||
+         dynamic_cast<const torch::optim::AdamW*>(&optimizer) != nullptr;
 }
 
 void FusedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& grad_scale, const torch::Tensor& found_inf) {
-  CHECK(SupportsFusedStep(optimizer)) << "FusedStep steps SGD only";
+  CHECK(dynamic_cast<const torch::optim::SGD*>(&optimizer) != nullptr) << "FusedStep steps SGD only";
   torch::NoGradGuard no_grad;
   auto& state = optimizer.state();  // keyed as SGD keys it: by the parameter's TensorImpl
   const std::optional<at::Tensor> scale = grad_scale.defined() ? std::optional<at::Tensor>(grad_scale) : std::nullopt;
@@ -147,6 +148,68 @@ void FusedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& grad_sca
                       options.lr(), /*dampening=*/0.0, options.nesterov(), /*maximize=*/false,
                       /*is_first_step=*/first == 1, scale, inf);
     }
+  }
+}
+
+FusedStepper::FusedStepper(torch::optim::Optimizer& optimizer)
+    : optimizer_(optimizer), adamw_(dynamic_cast<const torch::optim::AdamW*>(&optimizer) != nullptr) {
+  CHECK(SupportsFusedStep(optimizer)) << "FusedStepper steps SGD and AdamW only";
+}
+
+void FusedStepper::Step(const torch::Tensor& grad_scale, const torch::Tensor& found_inf) {
+  if (!adamw_) return FusedStep(optimizer_, grad_scale, found_inf);
+  AdamWStep(grad_scale.defined() ? std::optional<at::Tensor>(grad_scale) : std::nullopt,
+            found_inf.defined() ? std::optional<at::Tensor>(found_inf) : std::nullopt);
+}
+
+void FusedStepper::AdamWStep(const std::optional<at::Tensor>& grad_scale, const std::optional<at::Tensor>& found_inf) {
+  torch::NoGradGuard no_grad;
+  auto& state = optimizer_.state();
+  for (torch::optim::OptimizerParamGroup& group : optimizer_.param_groups()) {
+    const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps;
+    for (torch::Tensor& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      void* key = p.unsafeGetTensorImpl();
+      auto found = state.find(key);
+      if (found == state.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamWParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, at::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(p, at::MemoryFormat::Preserve));
+        if (options.amsgrad()) fresh->max_exp_avg_sq(torch::zeros_like(p, at::MemoryFormat::Preserve));
+        found = state.emplace(key, std::move(fresh)).first;
+      }
+      auto& param_state = static_cast<torch::optim::AdamWParamState&>(*found->second);
+      torch::Tensor& step = steps_[key];
+      if (!step.defined()) {
+        step = torch::full({}, static_cast<double>(param_state.step()),
+                           torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
+      }
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(param_state.exp_avg());
+      exp_avg_sqs.push_back(param_state.exp_avg_sq());
+      if (options.amsgrad()) max_exp_avg_sqs.push_back(param_state.max_exp_avg_sq());
+      steps.push_back(step);
+    }
+    if (params.empty()) continue;
+    // As PyTorch's fused AdamW: count the step, and take it back where the step was skipped.
+    at::_foreach_add_(steps, 1);
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, options.lr(),
+                      std::get<0>(options.betas()), std::get<1>(options.betas()), options.weight_decay(),
+                      options.eps(), options.amsgrad(), /*maximize=*/false, grad_scale, found_inf);
+    if (found_inf) at::_foreach_add_(steps, *found_inf, /*alpha=*/-1);
+  }
+}
+
+void FusedStepper::WriteBack() {
+  if (!adamw_) return;
+  auto& state = optimizer_.state();
+  for (const auto& [key, step] : steps_) {
+    auto found = state.find(key);
+    if (found == state.end()) continue;
+    static_cast<torch::optim::AdamWParamState&>(*found->second).step(static_cast<int64_t>(step.item<float>()));
   }
 }
 

@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,7 +36,7 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const Opt
 // Sets the learning rate of every param group of `optimizer`.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
 
-// Whether FusedStep can step `optimizer` (LibTorch's SGD; AdamW steps unfused).
+// Whether FusedStepper can step `optimizer`: LibTorch's SGD (dampening 0) or AdamW.
 bool SupportsFusedStep(const torch::optim::Optimizer& optimizer);
 
 // optimizer.step() for a LibTorch SGD, in one ATen kernel per param group (_fused_sgd_, CPU and
@@ -46,6 +48,36 @@ bool SupportsFusedStep(const torch::optim::Optimizer& optimizer);
 // Requires SupportsFusedStep(optimizer) (CHECK) and gradients on one device per group.
 void FusedStep(torch::optim::Optimizer& optimizer, const torch::Tensor& grad_scale = {},
                const torch::Tensor& found_inf = {});
+
+// optimizer.step() for LibTorch's SGD or AdamW in fused ATen kernels (FusedStep above for SGD,
+// _fused_adamw_ for AdamW), with the same arithmetic and the state where LibTorch keeps it, except
+// AdamW's step counts: those live on the device here (a step skipped for inf/NaN gradients must
+// not count, and only the device knows), and WriteBack() puts them into the optimizer's state
+// (a host sync) before a checkpoint. Counts missing here are read from the optimizer's state at
+// the next Step, so a checkpoint loaded before the first Step continues its counts.
+//
+//   FusedStepper stepper(*optimizer);
+//   stepper.Step(grad_scale, found_inf);   // each step
+//   stepper.WriteBack();                   // before saving the optimizer
+class FusedStepper {
+ public:
+  // Requires SupportsFusedStep(optimizer) (CHECK); keeps a reference.
+  explicit FusedStepper(torch::optim::Optimizer& optimizer);
+
+  // As FusedStep: `grad_scale` divides the gradients first, a non-zero `found_inf` makes the step
+  // change nothing (AdamW's counts included). No host sync.
+  void Step(const torch::Tensor& grad_scale = {}, const torch::Tensor& found_inf = {});
+
+  // Copies AdamW's step counts into its AdamWParamState (a host sync); nothing for SGD.
+  void WriteBack();
+
+ private:
+  void AdamWStep(const std::optional<at::Tensor>& grad_scale, const std::optional<at::Tensor>& found_inf);
+
+  torch::optim::Optimizer& optimizer_;
+  const bool adamw_;
+  std::map<void*, torch::Tensor> steps_;  // AdamW: float32 0-dim step count per parameter, on its device
+};
 
 // Scales the gradients of `parameters` so that their joint 2-norm is at most `max_norm`, as
 // torch.nn.utils.clip_grad_norm_ does, but without reading the norm back to the host: the norm

@@ -273,6 +273,54 @@ TEST(FusedStepTest, EqualsTheUnfusedStepOnCuda) {
   EXPECT_TRUE(norm.is_cuda());
 }
 
+// FusedStepper: SGD as FusedStep; AdamW's fused kernel against LibTorch's AdamW (float32, 1e-5
+// after 6 steps, with and without decoupled weight decay), skipped steps not counted, and the
+// step counts written back into the optimizer's state as LibTorch's AdamW keeps them.
+TEST(FusedStepperTest, AdamWEqualsTheUnfusedStep) {
+  for (const char* config : {"adamw { beta1: 0.9 beta2: 0.999 eps: 1e-8 } weight_decay: 0.05",
+                             "adamw { beta1: 0 beta2: 0.99 eps: 1e-6 } weight_decay: 0.01 no_weight_decay_on_bn_and_bias: true"}) {
+    Twins twins(config);
+    ASSERT_TRUE(SupportsFusedStep(*twins.fused));
+    FusedStepper stepper(*twins.fused);
+    const torch::Tensor scale = torch::full({}, 64.0f);
+    for (int step = 0; step < 6; ++step) {
+      twins.SetGradients(step, 64);
+      if (step == 2) {
+        // An inf/NaN step: the fused one changes nothing and does not count; the unfused one is
+        // not taken at all (what GradScaler does).
+        const torch::Tensor before = twins.b->parameters()[0].clone();
+        stepper.Step(scale, torch::ones({}));
+        EXPECT_TRUE(torch::equal(twins.b->parameters()[0], before));
+        continue;
+      }
+      twins.unfused->step();
+      stepper.Step(scale, torch::zeros({}));
+      twins.ExpectEqual(absl::StrCat(config, ", step ", step), 1e-5);
+    }
+    stepper.WriteBack();
+    for (const torch::Tensor& p : twins.b->parameters()) {
+      const auto& state = static_cast<const torch::optim::AdamWParamState&>(
+          *twins.fused->state().at(p.unsafeGetTensorImpl()));
+      const auto& expected = static_cast<const torch::optim::AdamWParamState&>(
+          *twins.unfused->state().at(twins.a->parameters()[0].unsafeGetTensorImpl()));
+      EXPECT_EQ(state.step(), expected.step());
+      EXPECT_EQ(state.step(), 5);
+    }
+  }
+}
+
+TEST(FusedStepperTest, SgdStepsAsFusedStep) {
+  Twins twins("sgd { momentum: 0.9 } weight_decay: 1e-4");
+  FusedStepper stepper(*twins.fused);
+  for (int step = 0; step < 3; ++step) {
+    twins.SetGradients(step);
+    twins.unfused->step();
+    stepper.Step();
+    twins.ExpectEqual(absl::StrCat("step ", step), 1e-6);
+  }
+  stepper.WriteBack();  // nothing to write for SGD
+}
+
 TEST(ClipGradNormTest, EqualsLibTorchsClipping) {
   for (double max_norm : {0.1, 1.0, 1e3}) {
     Twins twins("sgd { momentum: 0.9 }");
