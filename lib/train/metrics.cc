@@ -26,23 +26,9 @@ void ClassificationCounts::Merge(const ClassificationCounts& other) {
 
 void CountBatch(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss,
                 ClassificationCounts* counts) {
-  CHECK_EQ(logits.dim(), 2) << "logits must be N x C";
-  CHECK_EQ(labels.dim(), 1) << "labels must be N";
-  CHECK_EQ(labels.size(0), logits.size(0)) << "one label per row of logits";
-  CHECK_GT(logits.size(1), 0);
-  const int64_t n = logits.size(0);
-  if (n == 0) return;
-  torch::NoGradGuard no_grad;
-  const int64_t k = std::min<int64_t>(5, logits.size(1));
-  const torch::Tensor top = std::get<1>(logits.topk(k, /*dim=*/1, /*largest=*/true, /*sorted=*/true));
-  const torch::Tensor hits = top.eq(labels.to(top.device(), torch::kInt64).view({n, 1}));
-  // Both sums in one transfer (and one synchronisation) from the device.
-  const torch::Tensor sums =
-      torch::stack({hits.select(1, 0).sum(), hits.any(1).sum()}).to(torch::kCPU, torch::kInt64);
-  counts->images += n;
-  counts->top1 += sums[0].item<int64_t>();
-  counts->top5 += sums[1].item<int64_t>();
-  counts->loss_sum += mean_loss * static_cast<double>(n);
+  DeviceClassificationCounts batch;
+  batch.Add(logits, labels, torch::full({}, mean_loss, torch::TensorOptions().dtype(torch::kFloat64).device(logits.device())));
+  counts->Merge(batch.Read());
 }
 
 void DeviceClassificationCounts::Add(const torch::Tensor& logits, const torch::Tensor& labels,
