@@ -35,16 +35,26 @@ LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int 
   return options;
 }
 
-LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size) {
-  const DataConfig& data = config.data();
-  LoaderOptions options = CommonOptions(data, batch_size, data.eval_size());
+LoaderOptions CenterCropLoaderOptions(const EvalTransformOptions& transform, int batch_size) {
+  LoaderOptions options;
+  options.sampler.batch_size = batch_size;
   options.sampler.shuffle = false;
-  EvalTransformOptions transform;
-  transform.size = data.eval_size();
-  transform.crop_ratio = data.eval_crop_ratio();
+  options.height = options.width = transform.size;
   options.transform = [transform](absl::string_view encoded, uint64_t, uint8_t* out) {
     return EvalTransform(encoded, transform, out);
   };
+  return options;
+}
+
+LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size) {
+  const DataConfig& data = config.data();
+  EvalTransformOptions transform;
+  transform.size = data.eval_size();
+  transform.crop_ratio = data.eval_crop_ratio();
+  LoaderOptions options = CenterCropLoaderOptions(transform, batch_size);
+  options.threads = data.loader_threads();
+  options.prefetch_batches = data.prefetch_batches();
+  options.skip_corrupt = data.skip_corrupt();
   return options;
 }
 

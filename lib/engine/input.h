@@ -2,6 +2,7 @@
 #ifndef FORGE_LIB_ENGINE_INPUT_H_
 #define FORGE_LIB_ENGINE_INPUT_H_
 
+#include "lib/data/augment.h"
 #include "lib/data/loader.h"
 #include "proto/train_config.pb.h"
 
@@ -17,8 +18,14 @@ int TrainImageSize(const TrainConfig& config, int epoch);
 LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int epoch);
 
 // Evaluation batches in dataset order: resize the shorter side to data.eval_size /
-// data.eval_crop_ratio, center crop data.eval_size.
+// data.eval_crop_ratio, center crop data.eval_size; threads, prefetch and corrupt records as
+// the config's data says.
 LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size);
+
+// Batches in dataset order through EvalTransform with `transform` (resize, center crop of
+// transform.size); threads, prefetch and corrupt records at LoaderOptions' defaults. What
+// EvalLoaderOptions and `eval` (with its own crop flags) build on.
+LoaderOptions CenterCropLoaderOptions(const EvalTransformOptions& transform, int batch_size);
 
 }  // namespace forge
 

@@ -20,14 +20,13 @@ TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Opt
       optimizer_(optimizer),
       scaler_(scaler),
       group_(group),
-      autocast_(config.precision() != "fp32"),
-      autocast_dtype_(config.precision() == "fp16" ? at::kHalf : at::kBFloat16),
-      device_type_(device.type()) {
+      device_type_(device.type()),
+      autocast_(AutocastFor(config.precision(), device_type_)) {
   if (SupportsFusedStep(optimizer_)) fused_.emplace(optimizer_);
 }
 
 torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
-  AutocastGuard autocast(device_type_, autocast_dtype_, autocast_);
+  AutocastGuard autocast(device_type_, autocast_);
   return model_->forward(images);
 }
 

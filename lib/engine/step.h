@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "lib/engine/process_group.h"
 #include "lib/model/resnet.h"
+#include "lib/train/autocast.h"
 #include "lib/train/grad_scaler.h"
 #include "lib/train/optimizer.h"
 #include "proto/train_config.pb.h"
@@ -67,9 +68,8 @@ class TrainStep {
   GradScaler& scaler_;
   ProcessGroup* const group_;
   std::optional<FusedStepper> fused_;  // when the optimizer has a fused step
-  const bool autocast_;
-  const at::ScalarType autocast_dtype_;
   const c10::DeviceType device_type_;
+  const AutocastMode autocast_;
 };
 
 }  // namespace forge

@@ -4,14 +4,13 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "lib/data/augment.h"
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/engine/build.h"
 #include "lib/engine/evaluate.h"
+#include "lib/engine/input.h"
 #include "lib/engine/trained_model.h"
 #include "lib/io/proto_file.h"
-#include "lib/model/memory_format.h"
 #include "lib/train/autocast.h"
 #include "lib/train/device.h"
 
@@ -39,26 +38,17 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
       stats, device, options.stats.empty() ? absl::StrCat(options.checkpoint, " (pass --stats)") : options.stats);
   if (!normalizer.ok()) return normalizer.status();
   ResNet& model = trained->model;
-  // As the run validated: its memory format and its autocast precision (fp16 only where CUDA
-  // is; bare weights: fp32, contiguous).
+  // As the run validated: its memory format, cuDNN mode and autocast precision (bare weights:
+  // fp32, contiguous).
   const TrainConfig& run = state.config();
-  at::globalContext().setBenchmarkCuDNN(device.is_cuda());
-  model->to(device);
-  if (run.channels_last()) ConvertToChannelsLast(*model);
+  PlaceModel(run, device, model);
   model->eval();
-  const bool autocast = run.precision() == "bf16" || (run.precision() == "fp16" && device.is_cuda());
-  const at::ScalarType autocast_dtype = run.precision() == "fp16" ? at::kHalf : at::kBFloat16;
+  const AutocastMode autocast = AutocastFor(run.precision(), device.type());
 
-  LoaderOptions loader_options;
-  loader_options.sampler.shuffle = false;
-  loader_options.sampler.batch_size = options.batch_size;
-  loader_options.height = loader_options.width = options.center_crop;
   EvalTransformOptions transform;
   transform.size = options.center_crop;
   transform.resize_shorter = options.resize_shorter;
-  loader_options.transform = [transform](absl::string_view encoded, uint64_t, uint8_t* out) {
-    return EvalTransform(encoded, transform, out);
-  };
+  LoaderOptions loader_options = CenterCropLoaderOptions(transform, options.batch_size);
   loader_options.threads = options.threads;
   EvaluateOptions evaluate;
   evaluate.flip_tta = options.flip_tta;
@@ -66,7 +56,7 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   evaluate.channels_last = run.channels_last();
   absl::StatusOr<Evaluation> evaluation = Evaluate(
       [&](const torch::Tensor& x) {
-        AutocastGuard guard(device.type(), autocast_dtype, autocast);
+        AutocastGuard guard(device.type(), autocast);
         return model->forward(x);
       },
       data, loader_options, *normalizer, evaluate);
