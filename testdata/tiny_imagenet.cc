@@ -523,4 +523,10 @@ PathologicalFiles TinyImageNetPathologicalFiles(const TinyImageNetOptions& optio
   return MakePlan(with_pathological).pathological;
 }
 
+std::vector<std::pair<std::string, std::string>> TinyImageNetValLabels(const TinyImageNetOptions& options) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  for (const PlannedFile& file : MakePlan(options).val) labels.emplace_back(file.path, Wnid(file.class_index));
+  return labels;
+}
+
 }  // namespace forge::testdata

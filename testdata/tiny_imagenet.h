@@ -84,6 +84,11 @@ const std::vector<std::pair<std::string, std::string>>& TinyImageNetClasses();
 // validation images. Requires valid options.
 PathologicalFiles TinyImageNetPathologicalFiles(const TinyImageNetOptions& options);
 
+// The class of every val/ image WriteTinyImageNet writes for `options` (what
+// LOC_val_solution.csv says): {path relative to the root, WNID}, in image-number order. Lets a
+// test sort val/ into class folders without running valprep.
+std::vector<std::pair<std::string, std::string>> TinyImageNetValLabels(const TinyImageNetOptions& options);
+
 }  // namespace forge::testdata
 
 #endif  // FORGE_TESTDATA_TINY_IMAGENET_H_

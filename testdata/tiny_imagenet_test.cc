@@ -318,6 +318,19 @@ TEST(WriteTinyImageNetTest, ValSolutionListsEveryValImageOnceInShuffledOrder) {
   EXPECT_FALSE(std::is_sorted(grouped.begin(), grouped.end()));
 }
 
+TEST(WriteTinyImageNetTest, ValLabelsAreTheSolutionsClasses) {
+  const std::string root = NewRoot();
+  const TinyImageNetOptions options = SmallOptions();
+  ASSERT_TRUE(WriteTinyImageNet(root, options).ok());
+  std::map<std::string, std::string> solution;  // path -> WNID
+  for (const SolutionRow& row : ParseSolution(ReadTestFile(root + "/LOC_val_solution.csv"))) {
+    solution["val/" + row.image_id + ".JPEG"] = row.wnid;
+  }
+  const std::vector<std::pair<std::string, std::string>> labels = TinyImageNetValLabels(options);
+  ASSERT_EQ(labels.size(), solution.size());
+  for (const auto& [path, wnid] : labels) EXPECT_EQ(solution[path], wnid) << path;
+}
+
 TEST(WriteTinyImageNetTest, SynsetMappingListsUsedClassesInWnidOrder) {
   const std::string root = NewRoot();
   const TinyImageNetOptions options = SmallOptions();

@@ -3,15 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <system_error>
 #include <string>
 #include <vector>
 
 #include "lib/records/record_reader.h"
 #include "testdata/scratch.h"
-#include "tools/valprep/valprep.h"
 
 namespace forge::shard_testing {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string Generate(const std::string& name, bool pathological) {
   const std::string root = testdata::NewScratchDir(name) + "/root";
@@ -29,14 +32,14 @@ testdata::TinyImageNetOptions TinyOptions() { return testdata::TinyImageNetOptio
 const std::string& TinyImageNet() {
   static const std::string* root = [] {
     auto* path = new std::string(Generate("shard_tiny_imagenet", true));
-    ValprepOptions options;
-    options.val_dir = *path + "/val";
-    options.labels = *path + "/LOC_val_solution.csv";
-    options.mode = valprep::PlaceMode::kCopy;
-    options.out_dir = *path + "/prepared/val";
-    ValprepReport report;
-    absl::Status status = RunValprep(options, &report);
-    EXPECT_TRUE(status.ok()) << status;
+    // val/ sorted into class folders, as valprep --mode=copy would.
+    for (const auto& [file, wnid] : testdata::TinyImageNetValLabels(TinyOptions())) {
+      const fs::path to = fs::path(*path) / "prepared/val" / wnid;
+      std::error_code error;
+      fs::create_directories(to, error);
+      fs::copy_file(fs::path(*path) / file, to / fs::path(file).filename(), error);
+      EXPECT_FALSE(error) << file << ": " << error.message();
+    }
     return path;
   }();
   return *root;

@@ -1,5 +1,5 @@
 // Test helpers for the shard tool: the tiny ImageNet (generated once per test binary, with its
-// val/ sorted into class folders by valprep) and the records of a shard. Scratch directories
+// val/ sorted into class folders, as valprep would) and the records of a shard. Scratch directories
 // and files: testdata/scratch.h.
 #ifndef FORGE_TOOLS_SHARD_SHARD_TESTING_H_
 #define FORGE_TOOLS_SHARD_SHARD_TESTING_H_
@@ -18,7 +18,7 @@ testdata::TinyImageNetOptions TinyOptions();
 
 // Root of the tiny ImageNet with pathological files, written once per test binary:
 // train/<wnid>/..., val/ (flat), LOC_synset_mapping.txt, LOC_val_solution.csv, and
-// prepared/val/<wnid>/... (val sorted into class folders by valprep, copies).
+// prepared/val/<wnid>/... (val sorted into class folders by TinyImageNetValLabels, copies).
 const std::string& TinyImageNet();
 // The same dataset without pathological files (train/ only).
 const std::string& CleanTinyImageNet();
