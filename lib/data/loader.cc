@@ -109,7 +109,7 @@ absl::StatusOr<Loader::SampleDone> Loader::ProduceSample(int64_t position) {
   absl::StatusOr<Pending> pending = PendingBatch(b);
   if (!pending.ok()) return pending.status();
   const uint64_t seed =
-      MixSeed(options_.sampler.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(position));
+      MixSeed(options_.sampler.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(sampler_.GlobalPosition(position)));
   // Each sample has its own slot, so the workers write without a lock; the consumer reads the
   // slots only after the pipeline handed it every sample of the batch.
   absl::StatusOr<int> label = MakeSample(sampler_.indices()[static_cast<size_t>(position)], seed,

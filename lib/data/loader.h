@@ -3,7 +3,7 @@
 // the batches out in order, a bounded number prepared ahead. The workers share out samples, not
 // batches, so that every thread decodes even when only one batch is wanted (prefetch 1).
 //
-// Every sample's randomness comes from (seed, epoch, position in the epoch), so batches are the
+// Every sample's randomness comes from (seed, epoch, position in the epoch's global order), so batches are the
 // same whatever the thread count or prefetch depth, and a restart at batch b sees what an
 // uninterrupted run would have seen.
 //

@@ -10,7 +10,10 @@
 namespace forge {
 
 EpochSampler::EpochSampler(size_t dataset_size, const SamplerOptions& options, int64_t epoch)
-    : batch_size_(options.batch_size), drop_last_batch_(options.drop_last_batch) {
+    : batch_size_(options.batch_size),
+      drop_last_batch_(options.drop_last_batch),
+      rank_(options.rank),
+      world_size_(options.world_size) {
   CHECK_GT(options.world_size, 0);
   CHECK_GE(options.rank, 0);
   CHECK_LT(options.rank, options.world_size);
@@ -23,8 +26,9 @@ EpochSampler::EpochSampler(size_t dataset_size, const SamplerOptions& options, i
     std::iota(order.begin(), order.end(), 0);
   }
   const size_t world = static_cast<size_t>(options.world_size);
-  size_t total = options.drop_uneven ? dataset_size / world * world
-                                     : (dataset_size + world - 1) / world * world;
+  size_t total = dataset_size;
+  if (options.uneven == SamplerOptions::Uneven::kDrop) total = dataset_size / world * world;
+  if (options.uneven == SamplerOptions::Uneven::kPad) total = (dataset_size + world - 1) / world * world;
   if (dataset_size == 0) total = 0;
   // Pad by cycling through the order from its start, as DistributedSampler does.
   for (size_t i = dataset_size; i < total; ++i) order.push_back(order[i % dataset_size]);

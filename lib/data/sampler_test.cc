@@ -74,12 +74,53 @@ TEST(EpochSamplerTest, RanksPartitionLikeDistributedSampler) {
     SamplerOptions options = base;
     options.rank = rank;
     options.world_size = 4;
-    options.drop_uneven = true;
+    options.uneven = SamplerOptions::Uneven::kDrop;
     EpochSampler sampler(10, options, 5);
     EXPECT_EQ(sampler.indices().size(), 2u);
     dropped.insert(sampler.indices().begin(), sampler.indices().end());
   }
   EXPECT_EQ(dropped.size(), 8u);
+  // Unequal shares instead: every sample exactly once, the first two ranks one more.
+  std::multiset<size_t> once;
+  for (int rank = 0; rank < 4; ++rank) {
+    SamplerOptions options = base;
+    options.rank = rank;
+    options.world_size = 4;
+    options.uneven = SamplerOptions::Uneven::kUnequal;
+    EpochSampler sampler(10, options, 5);
+    EXPECT_EQ(sampler.indices().size(), rank < 2 ? 3u : 2u);
+    once.insert(sampler.indices().begin(), sampler.indices().end());
+  }
+  EXPECT_EQ(once, std::multiset<size_t>(whole.indices().begin(), whole.indices().end()));
+}
+
+TEST(EpochSamplerTest, GlobalBatchesDoNotDependOnTheNumberOfRanks) {
+  // 2 ranks with batch 3 each see, at every step, the 6 samples one process with batch 6 sees,
+  // at the same global positions.
+  SamplerOptions one = Options(6);
+  one.uneven = SamplerOptions::Uneven::kDrop;
+  one.drop_last_batch = true;
+  const EpochSampler whole(20, one, 3);
+  ASSERT_EQ(whole.num_batches(), 3);
+  for (int64_t b = 0; b < whole.num_batches(); ++b) {
+    std::map<int64_t, size_t> by_position;  // global position -> sample
+    for (int rank = 0; rank < 2; ++rank) {
+      SamplerOptions options = Options(3, rank, 2);
+      options.uneven = SamplerOptions::Uneven::kDrop;
+      options.drop_last_batch = true;
+      const EpochSampler sampler(20, options, 3);
+      ASSERT_EQ(sampler.num_batches(), whole.num_batches());
+      const std::vector<size_t> batch = sampler.Batch(b);
+      for (size_t k = 0; k < batch.size(); ++k) {
+        by_position[sampler.GlobalPosition(sampler.FirstPosition(b) + static_cast<int64_t>(k))] = batch[k];
+      }
+    }
+    const std::vector<size_t> expected = whole.Batch(b);
+    ASSERT_EQ(by_position.size(), expected.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(by_position.at(whole.GlobalPosition(whole.FirstPosition(b) + static_cast<int64_t>(k))), expected[k]);
+    }
+  }
 }
 
 TEST(EpochSamplerTest, UnshuffledIsDatasetOrder) {

@@ -55,13 +55,15 @@ void PlaceModel(const TrainConfig& config, torch::Device device, ResNet& model) 
   if (config.channels_last()) ConvertToChannelsLast(*model);
 }
 
-absl::StatusOr<int64_t> MicroBatchSize(const TrainConfig& config, int64_t batch_size) {
+absl::StatusOr<int64_t> MicroBatchSize(const TrainConfig& config, int64_t batch_size, int processes) {
   const int64_t accumulation = config.grad_accumulation();
-  if (batch_size <= 0 || accumulation <= 0 || batch_size % accumulation != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch size ", batch_size, " is not a multiple of grad_accumulation ", accumulation));
+  const int64_t shares = accumulation * processes;
+  if (batch_size <= 0 || accumulation <= 0 || processes <= 0 || batch_size % shares != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch size ", batch_size, " is not a multiple of grad_accumulation ", accumulation,
+        processes > 1 ? absl::StrCat(" times the ", processes, " processes") : ""));
   }
-  return batch_size / accumulation;
+  return batch_size / shares;
 }
 
 absl::StatusOr<int64_t> StepsPerEpoch(const ImageDataset& data, absl::string_view source, int64_t batch_size) {

@@ -51,8 +51,9 @@ absl::StatusOr<ResNet> BuildModel(const TrainConfig& config, int64_t num_classes
 // switches cuDNN's autotuning (benchmark mode) on unless config.deterministic.
 void PlaceModel(const TrainConfig& config, torch::Device device, ResNet& model);
 
-// Images per micro-batch: batch_size / grad_accumulation; InvalidArgument unless it divides.
-absl::StatusOr<int64_t> MicroBatchSize(const TrainConfig& config, int64_t batch_size);
+// Images per micro-batch in each of `processes` processes sharing the global batch: batch_size /
+// (processes x grad_accumulation); InvalidArgument unless it divides.
+absl::StatusOr<int64_t> MicroBatchSize(const TrainConfig& config, int64_t batch_size, int processes = 1);
 
 // Full batches of `batch_size` in `data` (named `source` in errors); InvalidArgument when none.
 absl::StatusOr<int64_t> StepsPerEpoch(const ImageDataset& data, absl::string_view source, int64_t batch_size);

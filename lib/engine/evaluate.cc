@@ -29,6 +29,10 @@ absl::StatusOr<Evaluation> Evaluate(const std::function<torch::Tensor(const torc
                                     const ImageDataset& data, const LoaderOptions& loader_options,
                                     const Normalizer& normalizer, const EvaluateOptions& options) {
   torch::NoGradGuard no_grad;
+  ProcessGroup* const group = options.group;
+  if (group != nullptr && group->size() > 1 && options.predictions) {
+    return absl::InvalidArgumentError("per-image predictions are kept by a process evaluating alone");
+  }
   const int64_t num_classes = static_cast<int64_t>(data.classes().size());
   const int64_t k = std::min<int64_t>(5, num_classes);
   const torch::Device device = normalizer.device();
@@ -45,10 +49,11 @@ absl::StatusOr<Evaluation> Evaluate(const std::function<torch::Tensor(const torc
   DeviceBatchCopier copier(device);
   ProgressBar progress(options.progress_label, static_cast<int64_t>(data.size()));
   Batch batch;
+  bool stopped = false;
   while (loader.Next(&batch)) {
     if (options.stop && options.stop()) {
-      progress.Finish();
-      return absl::CancelledError("evaluation stopped");
+      stopped = true;
+      break;
     }
     const int64_t n = batch.labels.size(0);
     if (n == 0) {
@@ -84,8 +89,15 @@ absl::StatusOr<Evaluation> Evaluate(const std::function<torch::Tensor(const torc
   }
   progress.Finish();
   if (!loader.status().ok()) return loader.status();
+  if (group != nullptr) stopped = group->Any(stopped);
+  if (stopped) return absl::CancelledError("evaluation stopped");
 
-  evaluation.counts = counts.Read();
+  torch::Tensor sums = counts.Sums(device);
+  torch::Tensor skipped = torch::full({1}, loader.skipped(), int64_on_device);
+  if (group != nullptr) {
+    if (absl::Status status = group->Sum({sums, confusion, top5_hits, skipped}); !status.ok()) return status;
+  }
+  evaluation.counts = DeviceClassificationCounts::FromSums(sums);
   const torch::Tensor confusion_cpu = confusion.cpu();
   const torch::Tensor top5_cpu = top5_hits.cpu();
   const int64_t* matrix = confusion_cpu.data_ptr<int64_t>();
@@ -102,7 +114,7 @@ absl::StatusOr<Evaluation> Evaluate(const std::function<torch::Tensor(const torc
   result.set_top1(evaluation.counts.Top1Percent());
   result.set_top5(evaluation.counts.Top5Percent());
   result.set_loss(evaluation.counts.MeanLoss());
-  result.set_images_skipped(loader.skipped());
+  result.set_images_skipped(skipped.item<int64_t>());
   evaluation.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   evaluation.wait_seconds = loader.wait_seconds();
   return evaluation;

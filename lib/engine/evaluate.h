@@ -18,6 +18,7 @@
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
+#include "lib/engine/process_group.h"
 #include "lib/train/metrics.h"
 #include "proto/eval.pb.h"
 
@@ -32,6 +33,11 @@ struct EvaluateOptions {
   std::string progress_label = "eval";
   // Asked before every batch; when it returns true, Evaluate stops with Cancelled. Null: never.
   std::function<bool()> stop;
+  // The processes evaluating together, each over its share of the batches (RankShare in input.h);
+  // their counts are summed, so every process returns the whole dataset's numbers, each image
+  // counted once. A stop in any process cancels all of them (after the others' passes end).
+  // Null: this process alone. Not owned. `predictions` needs a process alone.
+  ProcessGroup* group = nullptr;
 };
 
 struct Evaluation {
@@ -39,13 +45,14 @@ struct Evaluation {
   // adds classes and options.
   EvalResult result;
   ClassificationCounts counts;   // the sums behind result's percentages and mean loss
-  double seconds = 0;            // wall time of the whole pass
+  double seconds = 0;            // wall time of the whole pass (this process's)
   double wait_seconds = 0;       // of which waiting for the loader
 };
 
 // Runs `forward` (normalised N x 3 x H x W images -> N x C logits; the caller sets eval mode and
 // autocast) over every batch of `data` that `loader_options` makes, under NoGradGuard. Undecodable
-// images are skipped and counted. Errors: the loader's (naming the file), Cancelled from `stop`.
+// images are skipped and counted. Errors: the loader's (naming the file), Cancelled from `stop`,
+// InvalidArgument for predictions in a group, the group's.
 absl::StatusOr<Evaluation> Evaluate(const std::function<torch::Tensor(const torch::Tensor&)>& forward,
                                     const ImageDataset& data, const LoaderOptions& loader_options,
                                     const Normalizer& normalizer, const EvaluateOptions& options);

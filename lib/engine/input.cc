@@ -58,4 +58,13 @@ LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size) {
   return options;
 }
 
+LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int threads) {
+  options.sampler.rank = rank;
+  options.sampler.world_size = world_size;
+  options.sampler.uneven =
+      options.sampler.drop_last_batch ? SamplerOptions::Uneven::kDrop : SamplerOptions::Uneven::kUnequal;
+  if (options.threads == 0) options.threads = threads;
+  return options;
+}
+
 }  // namespace forge

@@ -27,6 +27,13 @@ LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size);
 // EvalLoaderOptions and `eval` (with its own crop flags) build on.
 LoaderOptions CenterCropLoaderOptions(const EvalTransformOptions& transform, int batch_size);
 
+// This process's share of `options`' batches when `world_size` processes split them (rank r
+// takes the epoch's positions r, r + world_size, ...: see EpochSampler): training batches
+// (drop_last_batch) drop the uneven tail, so that the processes' batch b together are one
+// process's batch b; evaluation gives every image to exactly one process. Loader threads left at
+// 0 become `threads` (the process's share of the machine's cores), unless that is 0 too.
+LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int threads);
+
 }  // namespace forge
 
 #endif  // FORGE_LIB_ENGINE_INPUT_H_

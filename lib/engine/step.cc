@@ -1,5 +1,7 @@
 #include "lib/engine/step.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "lib/train/autocast.h"
 #include "lib/train/loss.h"
 #include "lib/train/optimizer.h"
@@ -33,18 +35,18 @@ torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
 MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels) {
   const torch::Tensor logits = Forward(images);
   torch::Tensor loss = CrossEntropy(logits, labels, config_.label_smoothing());
+  // The step's last micro-batch averages the accumulated gradients over the group.
+  if (group_ != nullptr) group_->BeforeBackward(++micro_batches_ == config_.grad_accumulation());
   scaler_.Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
   return {logits.detach(), loss.detach()};
 }
 
 absl::Status TrainStep::Apply(double lr) {
-  if (group_ != nullptr && group_->size() > 1) {
-    std::vector<torch::Tensor> gradients;
-    for (const torch::Tensor& parameter : model_->parameters()) {
-      if (parameter.grad().defined()) gradients.push_back(parameter.grad());
-    }
-    if (absl::Status status = group_->AverageGradients(gradients); !status.ok()) return status;
+  if (micro_batches_ != config_.grad_accumulation()) {
+    return absl::InternalError(absl::StrCat("a step applied after ", micro_batches_, " micro-batches instead of ",
+                                            config_.grad_accumulation()));
   }
+  micro_batches_ = 0;
   SetLearningRate(optimizer_, lr);
   const double clip = config_.grad_clip_norm();
   if (fused_) {

@@ -1,7 +1,7 @@
 // The arithmetic of a training step, shared by `train` and `lr_find` so that a range test
 // trains exactly as the run will: forward under autocast, label-smoothed cross-entropy, backward
-// of the (loss-scaled) loss divided by grad_accumulation; once a step's micro-batches are in,
-// the gradients averaged over the process group (several processes), the LR, optional unscale +
+// of the (loss-scaled) loss divided by grad_accumulation, the last micro-batch's backward pass
+// averaging the gradients over the process group (several processes); then the LR, optional unscale +
 // gradient clipping, the scaler's step and update, zero_grad. Nothing in a step reads a value back
 // to the host: SGD and AdamW step in fused kernels (optimizer.h FusedStepper) that unscale and
 // skip inf/NaN steps on the device, clipping keeps the norm on the device, and the loss stays a
@@ -54,8 +54,8 @@ class TrainStep {
   // Forward and backward of one micro-batch: `images` normalised, `labels` on the device.
   MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels);
 
-  // The optimizer step with the gradients accumulated since the last one, at learning rate `lr`.
-  // Fails only when the process group cannot average the gradients.
+  // The optimizer step with the gradients of the grad_accumulation micro-batches since the last
+  // one, at learning rate `lr`. Internal error when called after another number of micro-batches.
   absl::Status Apply(double lr);
 
   // Puts the optimizer's state where a checkpoint reads it (AdamW's step counts; a host sync).
@@ -67,6 +67,7 @@ class TrainStep {
   torch::optim::Optimizer& optimizer_;
   GradScaler& scaler_;
   ProcessGroup* const group_;
+  int micro_batches_ = 0;  // accumulated since the last step
   std::optional<FusedStepper> fused_;  // when the optimizer has a fused step
   const c10::DeviceType device_type_;
   const AutocastMode autocast_;

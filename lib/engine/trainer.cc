@@ -33,6 +33,7 @@
 #include "lib/train/device.h"
 #include "lib/train/metrics.h"
 #include "lib/train/schedule.h"
+#include "lib/util/cores.h"
 #include "lib/util/progress.h"
 #include "lib/util/stop_signals.h"
 #include "proto/checkpoint.pb.h"
@@ -112,6 +113,13 @@ class Trainer {
   // The loop's decisions at a step boundary, the same in every process of the group.
   bool StopAgreed() const { return group_.Any(StopRequested()); }
   bool MidEpochCheckpointAgreed() const;
+  // Gives every process rank 0's batch-norm running statistics (those saved and evaluated).
+  absl::Status ShareBuffers();
+  // This process's share of an epoch's batches.
+  LoaderOptions Share(LoaderOptions options) const;
+  // Counts of every process together.
+  absl::StatusOr<ClassificationCounts> SumCounts(const DeviceClassificationCounts& counts, int64_t skipped,
+                                                 int64_t* skipped_sum);
   absl::Status Stopped(const std::string& checkpoint) const;
   EpochMetrics Metrics(int epoch, const std::string& phase, const PhaseResult& result) const;
   // Calls `call` on every hook, the run's own first; the first error ends the call.
@@ -293,7 +301,7 @@ absl::Status Trainer::OpenData(const std::vector<SavedState>& candidates) {
     }
   }
   const int64_t batch = config_.data().batch_size();
-  absl::StatusOr<int64_t> micro_batch = MicroBatchSize(config_, batch);
+  absl::StatusOr<int64_t> micro_batch = MicroBatchSize(config_, batch, group_.size());
   if (!micro_batch.ok()) return micro_batch.status();
   micro_batch_ = *micro_batch;
   absl::StatusOr<int64_t> steps = StepsPerEpoch(*train_data_, options_.train_data, batch);
@@ -336,6 +344,12 @@ absl::Status Trainer::Setup() {
   std::vector<std::string> unreadable;
   const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
   for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;
+  const bool found = !candidates.empty();
+  if (group_.Any(found) != !group_.Any(!found)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rank ", group_.rank(), (found ? " finds" : " does not find"), " checkpoints in ", paths_.checkpoints,
+        " but another rank ", (found ? "does not" : "does"), ": the run directory must be on storage every machine sees"));
+  }
   if (candidates.empty() && !unreadable.empty()) {
     return absl::DataLossError(
         absl::StrCat("no checkpoint of ", options_.run_dir, " can be read: ", absl::StrJoin(unreadable, "; ")));
@@ -346,7 +360,7 @@ absl::Status Trainer::Setup() {
   absl::StatusOr<ResNet> model = BuildModel(config_, static_cast<int64_t>(train_data_->classes().size()));
   if (!model.ok()) return model.status();
   model_ = std::move(*model);
-  fs::create_directories(paths_.checkpoints);
+  if (group_.writes_outputs()) fs::create_directories(paths_.checkpoints);
   if (!resuming_ && group_.writes_outputs()) {
     const int image = config_.data().eval_size();
     if (absl::Status status = WriteProtoFile(paths_.summary, SummarizeResNet(model_, {1, 3, image, image}));
@@ -383,6 +397,10 @@ absl::Status Trainer::Setup() {
     for (const std::string& wnid : ClassWnids(*train_data_)) state_.add_classes(wnid);
     state_.set_steps_per_epoch(steps_per_epoch_);
   }
+  if (config_.sync_batchnorm() && group_.size() > 1) {
+    model_->SyncBatchNorm([this](const torch::Tensor& sums) { return group_.SumWithGradient(sums); });
+  }
+  if (absl::Status status = group_.ShareModel(*model_); !status.ok()) return status;
   if (absl::Status status = StartLogs(); !status.ok()) return status;
   if (resuming_) {
     if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterLoad(state_); }); !status.ok()) {
@@ -393,6 +411,11 @@ absl::Status Trainer::Setup() {
                                config_.model().name(), device_.str(), train_data_->classes().size(),
                                train_data_->size(), steps_per_epoch_, config_.epochs(),
                                PeakLr(config_.schedule(), batch));
+  if (group_.size() > 1) {
+    LOG(INFO) << absl::StrFormat("rank %d of %d: %d images per micro-batch of the global batch %d%s", group_.rank(),
+                                 group_.size(), micro_batch_, batch,
+                                 config_.sync_batchnorm() ? ", batch norm synchronised" : "");
+  }
   last_checkpoint_ = Clock::now();
   return absl::OkStatus();
 }
@@ -401,6 +424,7 @@ absl::Status Trainer::Save(const std::string& path, const std::string& kind) {
   if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.BeforeSave(&state_); }); !status.ok()) {
     return status;
   }
+  if (absl::Status status = ShareBuffers(); !status.ok()) return status;
   if (group_.writes_outputs()) {
     const std::vector<double> scaler_state = optimization_.scaler->State();
     state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
@@ -422,6 +446,27 @@ absl::Status Trainer::SaveMidEpoch(const EpochProgress& progress) {
   return status;
 }
 
+absl::Status Trainer::ShareBuffers() {
+  if (group_.size() == 1) return absl::OkStatus();
+  return group_.Broadcast(model_->buffers());
+}
+
+LoaderOptions Trainer::Share(LoaderOptions options) const {
+  return RankShare(std::move(options), group_.rank(), group_.size(),
+                   std::max(1, UsableCores() / std::max(1, options_.local_processes)));
+}
+
+absl::StatusOr<ClassificationCounts> Trainer::SumCounts(const DeviceClassificationCounts& counts, int64_t skipped,
+                                                        int64_t* skipped_sum) {
+  torch::Tensor sums = counts.Sums(device_);
+  torch::Tensor skipped_here = torch::full({1}, skipped, torch::TensorOptions(torch::kInt64).device(device_));
+  if (group_.size() > 1) {
+    if (absl::Status status = group_.Sum({sums, skipped_here}); !status.ok()) return status;
+  }
+  *skipped_sum = skipped_here.item<int64_t>();
+  return DeviceClassificationCounts::FromSums(sums);
+}
+
 bool Trainer::MidEpochCheckpointAgreed() const {
   const CheckpointConfig& checkpoint = config_.checkpoint();
   const bool due = (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) ||
@@ -438,7 +483,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   model_->train();
   const EpochProgress resumed = state_.epoch_progress();  // empty unless resuming mid-epoch
   state_.clear_epoch_progress();
-  Loader loader(*train_data_, TrainLoaderOptions(config_, static_cast<int>(micro_batch_), epoch), epoch,
+  Loader loader(*train_data_, Share(TrainLoaderOptions(config_, static_cast<int>(micro_batch_), epoch)), epoch,
                 resumed.loader_batches());
   const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
 
@@ -447,14 +492,19 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   DeviceClassificationCounts counts;  // this attempt's, on the device
   ResetPeakMemory(device_);
   const auto start = Clock::now();
-  // Reads the counts back from the device: only when logging, checkpointing and at the end.
-  const auto update_result = [&] {
+  // Reads the counts back from the device (summed over the processes): only when checkpointing
+  // and at the end, which every process does at the same step.
+  const auto update_result = [&]() -> absl::Status {
+    int64_t skipped = 0;
+    absl::StatusOr<ClassificationCounts> summed = SumCounts(counts, loader.skipped(), &skipped);
+    if (!summed.ok()) return summed.status();
     result.counts = before.counts;
-    result.counts.Merge(counts.Read());
+    result.counts.Merge(*summed);
     result.seconds = resumed.seconds() + Seconds(start);
     result.wait_seconds = resumed.wait_seconds() + loader.wait_seconds();
-    result.skipped = resumed.skipped() + loader.skipped();
+    result.skipped = resumed.skipped() + skipped;
     result.peak_memory_bytes = std::max(resumed.peak_memory_bytes(), PeakMemoryBytes(device_));
+    return absl::OkStatus();
   };
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
                        (micro_batches - resumed.micro_batches()) * micro_batch_);
@@ -497,7 +547,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     }
     const bool stop = StopAgreed();
     if (stop || MidEpochCheckpointAgreed()) {
-      update_result();
+      if (absl::Status status = update_result(); !status.ok()) return status;
       if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
           !status.ok()) {
         return status;
@@ -510,21 +560,23 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   }
   progress.Finish();
   if (!loader.status().ok()) return loader.status();
-  update_result();
+  if (absl::Status status = update_result(); !status.ok()) return status;
   return result;
 }
 
 absl::StatusOr<PhaseResult> Trainer::Validate(int epoch, const PhaseResult& train) {
+  if (absl::Status status = ShareBuffers(); !status.ok()) return status;
   model_->eval();
   ResetPeakMemory(device_);
   EvaluateOptions options;
   options.channels_last = config_.channels_last();
   options.progress_label = absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val");
-  options.stop = [this] { return StopAgreed(); };
+  options.stop = StopRequested;  // Evaluate agrees on it with the group
+  options.group = &group_;
   TrainStep& step_arithmetic = *optimization_.step;
   absl::StatusOr<Evaluation> evaluation =
       Evaluate([&](const torch::Tensor& images) { return step_arithmetic.Forward(images); }, *val_data_,
-               EvalLoaderOptions(config_, static_cast<int>(micro_batch_)), *normalizer_, options);
+               Share(EvalLoaderOptions(config_, static_cast<int>(micro_batch_))), *normalizer_, options);
   if (absl::IsCancelled(evaluation.status())) {
     // Validation is not saved part-way: the resumed run validates these weights again.
     if (absl::Status status = SaveMidEpoch(ToProgress(train, 0, 0, /*train_done=*/true)); !status.ok()) {
@@ -642,13 +694,17 @@ absl::Status RunTraining(const TrainOptions& options) {
   absl::StatusOr<torch::Device> device = ParseDevice(options.device);
   if (!device.ok()) return device.status();
   if (options.threads > 0) torch::set_num_threads(options.threads);
-  std::error_code error;
-  fs::create_directories(options.run_dir, error);
-  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --run_dir ", options.run_dir));
-  absl::StatusOr<std::unique_ptr<LockFile>> lock = LockFile::Acquire(RunPaths(options.run_dir).lock);
-  if (!lock.ok()) return lock.status();
   SingleProcess single_process;
   ProcessGroup& group = options.process_group != nullptr ? *options.process_group : single_process;
+  std::unique_ptr<LockFile> lock;
+  if (group.writes_outputs()) {
+    std::error_code error;
+    fs::create_directories(options.run_dir, error);
+    if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --run_dir ", options.run_dir));
+    absl::StatusOr<std::unique_ptr<LockFile>> locked = LockFile::Acquire(RunPaths(options.run_dir).lock);
+    if (!locked.ok()) return locked.status();
+    lock = std::move(*locked);
+  }
   try {
     Trainer trainer(options, *device, group);
     return trainer.Run();

@@ -56,8 +56,13 @@ struct TrainOptions {
   std::string freeze_lr;      // "last" (the LR of the last step) or a value: a constant LR from now
   // Hooks called after the run's own (TensorBoard, epoch log lines), in order; not owned.
   std::vector<TrainHook*> hooks;
-  // The processes training the model together; null: this process alone. Not owned.
+  // The processes training the model together; null: this process alone. Not owned. Rank 0
+  // alone takes the run's lock and writes its files; the others read its checkpoints (the run
+  // directory must be on storage every machine sees).
   ProcessGroup* process_group = nullptr;
+  // Processes of the group on this machine: data.loader_threads 0 means this process's share of
+  // the machine's cores.
+  int local_processes = 1;
 };
 
 // Trains, or continues, the run in options.run_dir. Errors: InvalidArgument/NotFound for bad

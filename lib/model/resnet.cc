@@ -48,8 +48,8 @@ torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
-torch::nn::BatchNorm2d BatchNorm(int64_t channels) {
-  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
+BatchNorm2d BatchNorm(int64_t channels) {
+  return BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
 }
 
 torch::nn::ReLU InplaceRelu() { return torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)); }
@@ -61,7 +61,7 @@ class ResidualBlock {
   virtual ~ResidualBlock() = default;
   virtual torch::Tensor Forward(torch::Tensor x, const ForwardObserver* observer,
                                 const std::string& path) = 0;
-  virtual torch::nn::BatchNorm2d& LastBatchNorm() = 0;
+  virtual BatchNorm2d& LastBatchNorm() = 0;
 };
 
 torch::Tensor RunSequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
@@ -111,10 +111,10 @@ class BasicBlockImpl : public torch::nn::Cloneable<BasicBlockImpl>, public Resid
     return Observe(observer, path, "relu", relu(out));
   }
 
-  torch::nn::BatchNorm2d& LastBatchNorm() override { return bn2; }
+  BatchNorm2d& LastBatchNorm() override { return bn2; }
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  BatchNorm2d bn1{nullptr}, bn2{nullptr};
   torch::nn::ReLU relu{nullptr};
   torch::nn::Sequential downsample{nullptr};
 
@@ -166,10 +166,10 @@ class BottleneckImpl : public torch::nn::Cloneable<BottleneckImpl>, public Resid
     return Observe(observer, path, "relu", relu(out));
   }
 
-  torch::nn::BatchNorm2d& LastBatchNorm() override { return bn3; }
+  BatchNorm2d& LastBatchNorm() override { return bn3; }
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::ReLU relu{nullptr};
   torch::nn::Sequential downsample{nullptr};
 
@@ -280,6 +280,37 @@ void ResNetImpl::reset() {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) { return Forward(std::move(x), nullptr); }
+
+void ResNetImpl::SyncBatchNorm(const GroupSum& sum) {
+  for (const std::shared_ptr<torch::nn::Module>& module : modules()) {
+    if (auto* bn = dynamic_cast<BatchNorm2dImpl*>(module.get())) bn->Synchronize(sum);
+  }
+}
+
+torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
+  if (!group_sum_ || !is_training()) return torch::nn::BatchNorm2dImpl::forward(input);
+  TORCH_CHECK(input.dim() == 4, "BatchNorm2d expects N x C x H x W input, got ", input.sizes());
+  const torch::Tensor x = input.to(torch::kFloat32);
+  const int64_t channels = x.size(1);
+  const double count_here = static_cast<double>(x.numel() / std::max<int64_t>(channels, 1));
+  const torch::Tensor total = group_sum_(torch::cat(
+      {x.sum({0, 2, 3}), x.square().sum({0, 2, 3}), torch::full({1}, count_here, x.options())}));
+  const torch::Tensor count = total.narrow(0, 2 * channels, 1);
+  const torch::Tensor mean = total.narrow(0, 0, channels) / count;
+  const torch::Tensor variance = (total.narrow(0, channels, channels) / count - mean.square()).clamp_min(0);
+  const torch::nn::BatchNormOptions& o = options;
+  {
+    torch::NoGradGuard no_grad;
+    const double momentum = o.momentum().value_or(0.1);
+    running_mean.mul_(1 - momentum).add_(mean.detach() * momentum);
+    running_var.mul_(1 - momentum).add_(variance.detach() * (count / (count - 1)) * momentum);
+    num_batches_tracked.add_(1);
+  }
+  const std::vector<int64_t> per_channel = {1, channels, 1, 1};
+  torch::Tensor y = (x - mean.view(per_channel)) * (variance + o.eps()).rsqrt().view(per_channel);
+  if (o.affine()) y = y * weight.view(per_channel) + bias.view(per_channel);
+  return y.to(input.scalar_type());
+}
 
 torch::Tensor ResNetImpl::ForwardObserved(torch::Tensor x, const ForwardObserver& observer) {
   return Forward(std::move(x), &observer);

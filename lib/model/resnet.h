@@ -37,6 +37,27 @@ std::string ResNetName(const ResNetOptions& options);
 // runs more than once (the ReLU of a residual block) is reported once per call.
 using ForwardObserver = std::function<void(const std::string& path, const torch::Tensor& output)>;
 
+// The sum of a tensor over the processes training together, differentiable
+// (ProcessGroup::SumWithGradient in lib/engine/process_group.h).
+using GroupSum = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// torch::nn::BatchNorm2d (the same parameters, buffers, names and results) that, once given a
+// GroupSum, normalises training batches with the mean and variance of all the processes' batches
+// together and updates its running statistics with them (synchronised batch normalisation, as
+// PyTorch's SyncBatchNorm). The statistics are computed in float32 from per-channel sums of x
+// and x^2; evaluation-mode passes are torch::nn::BatchNorm2d's own.
+class BatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
+ public:
+  using torch::nn::BatchNorm2dImpl::BatchNorm2dImpl;
+  torch::Tensor forward(const torch::Tensor& input);
+  void Synchronize(GroupSum sum) { group_sum_ = std::move(sum); }
+
+ private:
+  GroupSum group_sum_;
+};
+
+TORCH_MODULE(BatchNorm2d);
+
 // ResNet: N x 3 x H x W float images (224 on ImageNet; any size, the pool is adaptive, but
 // training-mode BN needs N x layer4's H x W > 1, i.e. H, W > 32 at N = 1) -> N x num_classes
 // logits. Children, in torchvision's order and names: conv1, bn1, relu, maxpool, layer1..layer4
@@ -68,9 +89,12 @@ class ResNetImpl : public torch::nn::Cloneable<ResNetImpl> {
 
   const ResNetOptions& options() const { return options_; }
 
+  // Synchronises every batch norm of the model through `sum` (see BatchNorm2dImpl).
+  void SyncBatchNorm(const GroupSum& sum);
+
   // The children, under the names given in the class comment.
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  BatchNorm2d bn1{nullptr};
   torch::nn::ReLU relu{nullptr};
   torch::nn::MaxPool2d maxpool{nullptr};
   torch::nn::Sequential layer1{nullptr};

@@ -52,9 +52,19 @@ void DeviceClassificationCounts::Add(const torch::Tensor& logits, const torch::T
 }
 
 ClassificationCounts DeviceClassificationCounts::Read() const {
+  if (!sums_.defined()) return ClassificationCounts();
+  return FromSums(sums_);
+}
+
+torch::Tensor DeviceClassificationCounts::Sums(torch::Device device) const {
+  if (!sums_.defined()) return torch::zeros({4}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  return sums_.to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+
+ClassificationCounts DeviceClassificationCounts::FromSums(const torch::Tensor& sums) {
+  CHECK_EQ(sums.numel(), 4);
   ClassificationCounts counts;
-  if (!sums_.defined()) return counts;
-  const torch::Tensor host = sums_.to(torch::kCPU);
+  const torch::Tensor host = sums.to(torch::kCPU, torch::kFloat64).contiguous();
   const double* v = host.data_ptr<double>();
   counts.images = static_cast<int64_t>(v[0]);
   counts.top1 = static_cast<int64_t>(v[1]);

@@ -55,6 +55,10 @@ class DeviceClassificationCounts {
   void Add(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& mean_loss);
   // The counts so far (a copy to the host, which waits for the device); zero before any Add.
   ClassificationCounts Read() const;
+  // A copy of the counts so far on `device`, as float64 {images, top1, top5, loss_sum} (zeros
+  // before any Add): what processes sum among themselves before FromSums.
+  torch::Tensor Sums(torch::Device device) const;
+  static ClassificationCounts FromSums(const torch::Tensor& sums);
 
  private:
   torch::Tensor sums_;  // float64 {images, top1, top5, loss_sum}, exact for counts below 2^53

@@ -1,7 +1,9 @@
 """Repository rule wrapping Debian's -dev libraries as cc_library targets.
 
 Each target's link flags come from pkg-config, so the set of libraries (Abseil's especially)
-follows the installed packages. Headers live in /usr/include, which the compiler searches anyway.
+follows the installed packages. Most headers live in /usr/include, which the compiler searches
+anyway; a library whose headers live elsewhere (Open MPI's) gets its include directories linked
+into this repository, since Bazel refuses absolute include paths outside the system's.
 """
 
 def _system_libraries_impl(ctx):
@@ -18,7 +20,21 @@ def _system_libraries_impl(ctx):
                 e = result.stderr.strip(),
             ))
         flags = result.stdout.strip().split(" ")
-        rules.append("cc_library(name = %r, linkopts = %r)" % (name, [f for f in flags if f]))
+        includes = []
+        cflags = ctx.execute([pkg_config, "--cflags-only-I"] + modules).stdout.strip().split(" ")
+        for flag in cflags:
+            directory = flag[len("-I"):]
+            if not flag.startswith("-I") or directory.startswith("/usr/include"):
+                continue
+            local = "include/%s/%d" % (name, len(includes))
+            ctx.symlink(directory, local)
+            includes.append(local)
+        rules.append("cc_library(name = %r, linkopts = %r, hdrs = glob(%r), includes = %r)" % (
+            name,
+            [f for f in flags if f],
+            [d + "/**/*.h" for d in includes],
+            includes,
+        ))
     ctx.file("BUILD", "\n\n".join(rules) + "\n")
 
 system_libraries = repository_rule(

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/distributed/job.h"
 #include "lib/io/proto_file.h"
 #include "lib/util/exit_code.h"
 #include "lib/util/stop_signals.h"
@@ -28,8 +29,8 @@ DEFINE_string(train, "", "Training data: a manifest written by shard, or an Imag
 DEFINE_string(val, "", "Validation data (classes must match --train); empty: no validation.");
 DEFINE_string(stats, "", "Channel statistics from compute_stats (optional when continuing a run).");
 DEFINE_string(run_dir, "", "Where the run's config, logs, checkpoints and events go.");
-DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
-DEFINE_int32(threads, 0, "CPU threads for LibTorch; 0: its default.");
+DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present (each process of a job on its local GPU).");
+DEFINE_int32(threads, 0, "CPU threads for LibTorch; 0: its default (in a job, this process's share of the cores).");
 DEFINE_bool(resume, false,
             "Continue the run in --run_dir (its saved config; --config is then optional). A run directory "
             "holding checkpoints is continued even without --resume when --config describes the same run.");
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
       "  train --config=recipe.txtpb --train=shards/train.manifest.txtpb "
       "--val=shards/val.manifest.txtpb --stats=stats.txtpb --run_dir=runs/r50\n"
       "Stopped by SIGTERM, SIGINT or SIGUSR1, it saves a checkpoint and exits with 75: run the same\n"
-      "command again to continue. A second signal exits at once.",
+      "command again to continue. A second signal exits at once.\n"
+      "Data-parallel on several GPUs or machines: torchrun --nproc-per-node=N --no-python train ...;\n"
+      "on CPUs: mpirun -np N train ... (see README.md).",
       &argc, &argv);
   forge::InstallStopSignalHandlers("train");
   for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--train", FLAGS_train},
@@ -89,18 +92,25 @@ int main(int argc, char** argv) {
   } else {
     options.overrides = overrides;
   }
+  absl::StatusOr<forge::Job> job = forge::JoinJob(FLAGS_device, FLAGS_threads);
+  if (!job.ok()) {
+    return forge::ExitWithError(job.status());
+  }
+  options.process_group = job->group.get();
+  options.local_processes = job->launch.local_world_size;
   options.train_data = FLAGS_train;
   options.val_data = FLAGS_val;
   options.stats = FLAGS_stats;
   options.run_dir = FLAGS_run_dir;
-  options.device = FLAGS_device;
-  options.threads = FLAGS_threads;
+  options.device = job->device;
+  options.threads = job->threads;
   options.resume = FLAGS_resume;
   options.extend_epochs = FLAGS_extend_epochs;
   options.freeze_lr = FLAGS_freeze_lr;
   absl::Status status = forge::RunTraining(options);
   if (!status.ok()) {
-    return forge::ExitWithError(status);
+    return forge::LeaveJob(*job, forge::ExitWithError(status));
   }
+  forge::LeaveJob(*job, 0);
   return forge::ExitWithSummary(absl::StrCat("train: run_dir=", FLAGS_run_dir));
 }
