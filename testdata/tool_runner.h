@@ -5,7 +5,10 @@
 #ifndef FORGE_TESTDATA_TOOL_RUNNER_H_
 #define FORGE_TESTDATA_TOOL_RUNNER_H_
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 namespace forge::testdata {
 
@@ -22,6 +25,19 @@ struct ToolResult {
 // Runs the binary at runfile `binary` with `flags` (shell words, quoted by the caller where
 // needed), capturing its output in `scratch_dir`/stdout and stderr (removed afterwards).
 ToolResult RunTool(const std::string& binary, const std::string& flags, const std::string& scratch_dir);
+
+// Starts `args` (args[0] the program's path) in the background, its stdout and stderr appended
+// to `log`. Fails the current test when it cannot start.
+pid_t StartProcess(const std::vector<std::string>& args, const std::string& log);
+
+// Waits for a process StartProcess started: its exit code, or 1000 + the signal that ended it.
+int WaitForProcess(pid_t pid);
+
+// Whether `pid` has ended, without waiting; its WaitForProcess code in *exit_code if so.
+bool ProcessEnded(pid_t pid, int* exit_code);
+
+// The whole file (empty when it cannot be read).
+std::string ReadText(const std::string& path);
 
 }  // namespace forge::testdata
 

@@ -213,14 +213,20 @@ class CollectiveGroup final : public ProcessGroup {
     return since;
   }
 
+  void PostHeartbeat() {
+    try {
+      store_->set(HeartbeatKey(rank()), absl::StrCat(entered_.load(), " ", UnixMillis()));
+    } catch (const std::exception& e) {
+      // The store's host is gone: a collective that waits for it times out below.
+      LOG_FIRST_N(WARNING, 1) << "rank " << rank() << " cannot post its heartbeat: " << e.what();
+    }
+  }
+
   void Watch() {
+    PostHeartbeat();
     std::unique_lock<std::mutex> lock(mutex_);
     while (!wake_.wait_for(lock, kHeartbeatEvery, [this] { return stopping_; })) {
-      try {
-        store_->set(HeartbeatKey(rank()), absl::StrCat(entered_.load(), " ", UnixMillis()));
-      } catch (const std::exception&) {
-        // The store's host is gone: the collective that waits for it will time out below.
-      }
+      PostHeartbeat();
       const Clock::time_point since = WaitingSince();
       if (since == Clock::time_point{} || Clock::now() - since < absl::ToChronoMilliseconds(options_.timeout)) continue;
       LOG(ERROR) << "rank " << rank() << ": a collective has waited "
@@ -242,6 +248,11 @@ class CollectiveGroup final : public ProcessGroup {
       std::string text;
       try {
         store_->setTimeout(std::chrono::seconds(5));
+        if (!store_->check({HeartbeatKey(other)})) {
+          findings.push_back(absl::StrCat("rank ", other, " has posted no heartbeat at all (it never started, or died "
+                                          "or stopped as it did)"));
+          continue;
+        }
         const std::vector<uint8_t> value = store_->get(HeartbeatKey(other));
         text.assign(value.begin(), value.end());
       } catch (const std::exception&) {

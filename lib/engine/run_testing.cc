@@ -1,6 +1,12 @@
 #include "lib/engine/run_testing.h"
 
+#include <sys/wait.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <thread>
 #include <map>
 #include <utility>
 #include <vector>
@@ -14,6 +20,7 @@
 #include "lib/train/checkpoint.h"
 #include "proto/tensorboard.pb.h"
 #include "proto/train_log.pb.h"
+#include "testdata/tool_runner.h"
 
 namespace forge::train_testing {
 namespace {
@@ -80,6 +87,44 @@ void ExpectSameRun(const std::string& reference, const std::string& run_dir) {
   }
   for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << " at step " << key.second;
   EXPECT_EQ(seen.count({"train/lr", log_a.steps_size() - 1}), 1u);
+}
+
+double RelativeWeightDifference(const std::string& run_dir, const std::string& other_run_dir, std::string* worst) {
+  const std::vector<std::pair<std::string, torch::Tensor>> weights = Weights(run_dir);
+  const std::vector<std::pair<std::string, torch::Tensor>> other = Weights(other_run_dir);
+  EXPECT_EQ(weights.size(), other.size());
+  double difference = 0, norm = 0, largest = -1;
+  for (size_t i = 0; i < weights.size() && i < other.size(); ++i) {
+    const torch::Tensor& a = weights[i].second;
+    if (!a.is_floating_point()) continue;
+    const double squared = (a - other[i].second).to(torch::kFloat64).square().sum().item<double>();
+    difference += squared;
+    norm += a.to(torch::kFloat64).square().sum().item<double>();
+    if (squared > largest) {
+      largest = squared;
+      if (worst != nullptr) *worst = weights[i].first;
+    }
+  }
+  return norm > 0 ? std::sqrt(difference / norm) : std::sqrt(difference);
+}
+
+bool WaitUntilTraining(pid_t pid, const std::string& run_dir, int* exit_code) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = fs::file_time_type::clock::now();
+  const auto deadline = Clock::now() + std::chrono::minutes(2);
+  while (Clock::now() < deadline) {
+    if (testdata::ProcessEnded(pid, exit_code)) return false;
+    std::error_code error;
+    for (const char* name : {"/checkpoints/mid_epoch.ckpt", "/checkpoints/last.ckpt"}) {
+      const auto written = fs::last_write_time(run_dir + name, error);
+      if (!error && written >= started) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ADD_FAILURE() << "train made no checkpoint in 2 minutes; see " << run_dir << ".log";
+  kill(pid, SIGKILL);
+  *exit_code = testdata::WaitForProcess(pid);
+  return false;
 }
 
 }  // namespace forge::train_testing

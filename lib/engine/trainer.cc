@@ -475,7 +475,8 @@ bool Trainer::MidEpochCheckpointAgreed() const {
 }
 
 absl::Status Trainer::Stopped(const std::string& checkpoint) const {
-  return absl::CancelledError(absl::StrCat("stopped by ", StopSignalName(), " after step ", state_.step(),
+  const std::string by = StopRequested() ? StopSignalName() : "a stop request to another process of the job";
+  return absl::CancelledError(absl::StrCat("stopped by ", by, " after step ", state_.step(),
                                            "; saved ", checkpoint, ". Run the same command again to continue."));
 }
 

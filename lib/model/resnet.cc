@@ -290,11 +290,13 @@ void ResNetImpl::SyncBatchNorm(const GroupSum& sum) {
 torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
   if (!group_sum_ || !is_training()) return torch::nn::BatchNorm2dImpl::forward(input);
   TORCH_CHECK(input.dim() == 4, "BatchNorm2d expects N x C x H x W input, got ", input.sizes());
-  const torch::Tensor x = input.to(torch::kFloat32);
-  const int64_t channels = x.size(1);
-  const double count_here = static_cast<double>(x.numel() / std::max<int64_t>(channels, 1));
+  const int64_t channels = input.size(1);
+  const double count_here = static_cast<double>(input.numel() / std::max<int64_t>(channels, 1));
+  // Sums of x and x^2 in float64: their difference, the variance, cancels badly in float32 when
+  // the mean is large against the spread.
+  const torch::Tensor x64 = input.to(torch::kFloat64);
   const torch::Tensor total = group_sum_(torch::cat(
-      {x.sum({0, 2, 3}), x.square().sum({0, 2, 3}), torch::full({1}, count_here, x.options())}));
+      {x64.sum({0, 2, 3}), x64.square().sum({0, 2, 3}), torch::full({1}, count_here, x64.options())}));
   const torch::Tensor count = total.narrow(0, 2 * channels, 1);
   const torch::Tensor mean = total.narrow(0, 0, channels) / count;
   const torch::Tensor variance = (total.narrow(0, channels, channels) / count - mean.square()).clamp_min(0);
@@ -302,12 +304,14 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
   {
     torch::NoGradGuard no_grad;
     const double momentum = o.momentum().value_or(0.1);
-    running_mean.mul_(1 - momentum).add_(mean.detach() * momentum);
-    running_var.mul_(1 - momentum).add_(variance.detach() * (count / (count - 1)) * momentum);
+    running_mean.mul_(1 - momentum).add_((mean * momentum).to(running_mean.scalar_type()));
+    running_var.mul_(1 - momentum).add_((variance * (count / (count - 1)) * momentum).to(running_var.scalar_type()));
     num_batches_tracked.add_(1);
   }
   const std::vector<int64_t> per_channel = {1, channels, 1, 1};
-  torch::Tensor y = (x - mean.view(per_channel)) * (variance + o.eps()).rsqrt().view(per_channel);
+  const torch::Tensor x = input.to(torch::kFloat32);
+  torch::Tensor y = (x - mean.to(torch::kFloat32).view(per_channel)) *
+                    (variance + o.eps()).rsqrt().to(torch::kFloat32).view(per_channel);
   if (o.affine()) y = y * weight.view(per_channel) + bias.view(per_channel);
   return y.to(input.scalar_type());
 }

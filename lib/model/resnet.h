@@ -44,8 +44,8 @@ using GroupSum = std::function<torch::Tensor(const torch::Tensor&)>;
 // torch::nn::BatchNorm2d (the same parameters, buffers, names and results) that, once given a
 // GroupSum, normalises training batches with the mean and variance of all the processes' batches
 // together and updates its running statistics with them (synchronised batch normalisation, as
-// PyTorch's SyncBatchNorm). The statistics are computed in float32 from per-channel sums of x
-// and x^2; evaluation-mode passes are torch::nn::BatchNorm2d's own.
+// PyTorch's SyncBatchNorm). The statistics come from per-channel sums of x and x^2 in float64;
+// evaluation-mode passes are torch::nn::BatchNorm2d's own.
 class BatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
  public:
   using torch::nn::BatchNorm2dImpl::BatchNorm2dImpl;

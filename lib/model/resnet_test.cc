@@ -408,3 +408,41 @@ TEST_F(ResNetTest, CpuBf16AutocastTrainingStepGivesFloatGradients) {
 
 }  // namespace
 }  // namespace forge
+
+namespace forge {
+namespace {
+
+// Synchronised over a group of one (the sum is the identity), a batch norm must compute what
+// torch::nn::BatchNorm2d computes: outputs, gradients and running statistics.
+TEST(BatchNorm2dTest, SynchronisedOverOneProcessIsTorchsBatchNorm) {
+  torch::manual_seed(3);
+  BatchNorm2d synced(torch::nn::BatchNorm2dOptions(6));
+  torch::nn::BatchNorm2d plain(torch::nn::BatchNorm2dOptions(6));
+  {
+    torch::NoGradGuard no_grad;
+    for (BatchNorm2dImpl* bn : {synced.get()}) {
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.uniform_(-0.5, 0.5);
+    }
+    plain->weight.copy_(synced->weight);
+    plain->bias.copy_(synced->bias);
+  }
+  synced->Synchronize([](const torch::Tensor& sums) { return sums * 1.0; });
+  for (int step = 0; step < 3; ++step) {
+    const torch::Tensor x = torch::randn({4, 6, 3, 5}) * 3 + 2;
+    const torch::Tensor x1 = x.clone().requires_grad_(), x2 = x.clone().requires_grad_();
+    const torch::Tensor y1 = synced->forward(x1), y2 = plain->forward(x2);
+    EXPECT_TRUE(torch::allclose(y1, y2, 1e-4, 1e-5)) << "step " << step;
+    const torch::Tensor upstream = torch::randn_like(y1);
+    (y1 * upstream).sum().backward();
+    (y2 * upstream).sum().backward();
+    EXPECT_TRUE(torch::allclose(x1.grad(), x2.grad(), 1e-4, 1e-5)) << "step " << step;
+    EXPECT_TRUE(torch::allclose(synced->weight.grad(), plain->weight.grad(), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(synced->running_mean, plain->running_mean, 1e-5, 1e-6));
+    EXPECT_TRUE(torch::allclose(synced->running_var, plain->running_var, 1e-5, 1e-6));
+  }
+  EXPECT_EQ(synced->num_batches_tracked.item<int64_t>(), 3);
+}
+
+}  // namespace
+}  // namespace forge

@@ -1,5 +1,8 @@
 #include "tools/eval/eval.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <glog/logging.h>
 #include <torch/torch.h>
 
@@ -13,6 +16,7 @@
 #include "lib/io/proto_file.h"
 #include "lib/train/autocast.h"
 #include "lib/train/device.h"
+#include "lib/util/cores.h"
 
 namespace forge {
 namespace {
@@ -50,7 +54,12 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   transform.resize_shorter = options.resize_shorter;
   LoaderOptions loader_options = CenterCropLoaderOptions(transform, options.batch_size);
   loader_options.threads = options.threads;
+  if (options.group != nullptr) {
+    loader_options = RankShare(std::move(loader_options), options.group->rank(), options.group->size(),
+                               std::max(1, UsableCores() / std::max(1, options.local_processes)));
+  }
   EvaluateOptions evaluate;
+  evaluate.group = options.group;
   evaluate.flip_tta = options.flip_tta;
   evaluate.predictions = options.predictions;
   evaluate.channels_last = run.channels_last();

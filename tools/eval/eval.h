@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lib/engine/process_group.h"
 #include "proto/eval.pb.h"
 
 namespace forge {
@@ -24,7 +25,11 @@ struct EvalToolOptions {
   int batch_size = 64;
   std::string device;          // empty: CUDA when present
   int threads = 0;             // loader threads; 0: one per core
-  bool predictions = false;    // record each image's top-5
+  bool predictions = false;    // record each image's top-5 (a process evaluating alone)
+  // The processes evaluating together, each over its share of the images (every image counted
+  // once; each returns the whole result); null: this process alone. Not owned.
+  ProcessGroup* group = nullptr;
+  int local_processes = 1;     // of the group on this machine: threads 0 shares the cores among them
 };
 
 // Evaluates. InvalidArgument/NotFound for bad inputs, naming the file (e.g. a dataset whose

@@ -2,7 +2,9 @@
 
 #include <gflags/gflags.h>
 #include <glog/logging.h>
+#include <torch/torch.h>
 
+#include "lib/distributed/job.h"
 #include "lib/io/proto_file.h"
 #include "absl/strings/str_format.h"
 #include "lib/util/exit_code.h"
@@ -41,17 +43,30 @@ int main(int argc, char** argv) {
   options.center_crop = FLAGS_center_crop;
   options.flip_tta = FLAGS_flip_tta;
   options.batch_size = FLAGS_batch_size;
-  options.device = FLAGS_device;
+  // In a job of several processes (torchrun, mpirun, srun), each evaluates its share of the
+  // images and rank 0 writes the whole result.
+  absl::StatusOr<forge::Job> job = forge::JoinJob(FLAGS_device, 0);
+  if (!job.ok()) {
+    return forge::ExitWithError(job.status());
+  }
+  if (job->threads > 0) torch::set_num_threads(job->threads);
+  options.device = job->device;
   options.threads = FLAGS_threads;
   options.predictions = FLAGS_predictions;
+  options.group = job->group.get();
+  options.local_processes = job->launch.local_world_size;
   absl::StatusOr<forge::EvalResult> result = forge::RunEval(options);
   if (!result.ok()) {
-    return forge::ExitWithError(result.status());
+    return forge::LeaveJob(*job, forge::ExitWithError(result.status()));
   }
-  if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *result); !status.ok()) {
-    return forge::ExitWithError(status);
+  const bool writes_outputs = job->group->writes_outputs();
+  if (writes_outputs) {
+    if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *result); !status.ok()) {
+      return forge::LeaveJob(*job, forge::ExitWithError(status));
+    }
   }
-  if (FLAGS_out == "-") return forge::ExitWithSummary("");
+  forge::LeaveJob(*job, 0);
+  if (FLAGS_out == "-" || !writes_outputs) return forge::ExitWithSummary("");
   return forge::ExitWithSummary(absl::StrFormat("eval: images=%d top1=%.2f top5=%.2f loss=%.4f skipped=%d out=%s",
                                                 result->images(), result->top1(), result->top5(), result->loss(),
                                                 result->images_skipped(), FLAGS_out));

@@ -3,10 +3,7 @@
 // interrupted (CPU, deterministic), and its log and TensorBoard events hold every step once.
 // The random points come from a seeded generator; the seed is printed so a failure can be rerun
 // (FORGE_TEST_SEED=<seed>).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,8 +25,7 @@
 #include "testdata/tiny_training_inputs.h"
 #include "lib/engine/run_testing.h"
 #include "testdata/scratch.h"
-
-extern char** environ;
+#include "testdata/tool_runner.h"
 
 namespace forge {
 namespace {
@@ -85,59 +80,13 @@ pid_t StartTrain(const std::string& run_dir, const std::vector<std::string>& ext
                                    "--device=cpu",
                                    "--threads=2"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  const std::string log = run_dir + ".log";
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = -1;
-  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(error, 0) << "cannot start " << argv[0];
-  return pid;
+  return testdata::StartProcess(args, run_dir + ".log");
 }
 
-// The exit code, or 1000 + signal number if a signal ended it.
-int Wait(pid_t pid) {
-  int status = 0;
-  EXPECT_EQ(waitpid(pid, &status, 0), pid);
-  if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
+int Wait(pid_t pid) { return testdata::WaitForProcess(pid); }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-// Waits until `pid` has written a checkpoint of `run_dir` (it is training), or has exited
-// (returns false with its exit code in *exit_code).
-bool WaitUntilTraining(pid_t pid, const std::string& run_dir, int* exit_code) {
-  const auto started = fs::file_time_type::clock::now();
-  const auto deadline = Clock::now() + std::chrono::minutes(2);
-  while (Clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      *exit_code = WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
-      return false;
-    }
-    std::error_code error;
-    for (const char* name : {"/checkpoints/mid_epoch.ckpt", "/checkpoints/last.ckpt"}) {
-      const auto written = fs::last_write_time(run_dir + name, error);
-      if (!error && written >= started) return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ADD_FAILURE() << "train made no checkpoint in 2 minutes; see " << run_dir << ".log";
-  kill(pid, SIGKILL);
-  *exit_code = Wait(pid);
-  return false;
-}
+using testdata::ReadText;
+using train_testing::WaitUntilTraining;
 
 std::mt19937_64& Random() {
   static std::mt19937_64* random = [] {
