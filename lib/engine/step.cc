@@ -36,7 +36,8 @@ MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch:
   const torch::Tensor logits = Forward(images);
   torch::Tensor loss = CrossEntropy(logits, labels, config_.label_smoothing());
   // The step's last micro-batch averages the accumulated gradients over the group.
-  if (group_ != nullptr) group_->BeforeBackward(++micro_batches_ == config_.grad_accumulation());
+  const bool step_ends = ++micro_batches_ == config_.grad_accumulation();
+  if (group_ != nullptr) group_->BeforeBackward(step_ends);
   scaler_.Scale(loss / static_cast<double>(config_.grad_accumulation())).backward();
   return {logits.detach(), loss.detach()};
 }

@@ -287,6 +287,22 @@ void ResNetImpl::SyncBatchNorm(const GroupSum& sum) {
   }
 }
 
+std::shared_ptr<torch::nn::Module> BatchNorm2dImpl::clone(const std::optional<torch::Device>& device) const {
+  auto copy = std::make_shared<BatchNorm2dImpl>(options);
+  torch::NoGradGuard no_grad;
+  const auto copy_into = [&](const torch::OrderedDict<std::string, torch::Tensor>& from,
+                             torch::OrderedDict<std::string, torch::Tensor> to) {
+    for (const auto& item : from) {
+      to[item.key()].set_data(device ? item.value().to(*device, /*non_blocking=*/false, /*copy=*/true)
+                                     : item.value().clone());
+    }
+  };
+  copy_into(named_parameters(/*recurse=*/false), copy->named_parameters(/*recurse=*/false));
+  copy_into(named_buffers(/*recurse=*/false), copy->named_buffers(/*recurse=*/false));
+  copy->train(is_training());
+  return copy;
+}
+
 torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
   if (!group_sum_ || !is_training()) return torch::nn::BatchNorm2dImpl::forward(input);
   TORCH_CHECK(input.dim() == 4, "BatchNorm2d expects N x C x H x W input, got ", input.sizes());

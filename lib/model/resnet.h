@@ -51,6 +51,8 @@ class BatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
   using torch::nn::BatchNorm2dImpl::BatchNorm2dImpl;
   torch::Tensor forward(const torch::Tensor& input);
   void Synchronize(GroupSum sum) { group_sum_ = std::move(sum); }
+  // A deep copy of this type (as a Sequential's clone needs), not synchronised.
+  std::shared_ptr<torch::nn::Module> clone(const std::optional<torch::Device>& device = std::nullopt) const override;
 
  private:
   GroupSum group_sum_;
