@@ -289,7 +289,14 @@ training() {
   step eval 0 "$B/eval/eval" --checkpoint="$T/run/checkpoints/last.ckpt" --data="$T/shards/val.manifest.txtpb" \
     --resize_shorter=73 --center_crop=64 "${DEV[@]}" --out="$T/run/eval.pb" || return
   step report 0 "$B/report/report" --run_dir="$T/run" --eval="$T/run/eval.pb" --lr_curve="$T/lr_curve.pb" \
-    --synset_mapping="$D/LOC_synset_mapping.txt"
+    --synset_mapping="$D/LOC_synset_mapping.txt" || return
+  # A data-parallel job of one process, as torchrun would start it: the store, the engine (NCCL on
+  # the GPU, Open MPI on the CPU) and the Reducer's buckets, with nobody to average with.
+  local ENGINE=nccl
+  [[ $MODE == gpu ]] || ENGINE=mpi
+  step "train_job_of_one_$ENGINE" 0 env MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 RANK=0 WORLD_SIZE=1 LOCAL_RANK=0 \
+    LOCAL_WORLD_SIZE=1 "$B/train/train" "${TRAIN_ARGS[@]/--run_dir=*/--run_dir=$T/run_job}" --epochs=1 \
+    --dist_engine="$ENGINE" --dist_timeout=120
 }
 
 # ---------------------------------------------------------------- summary

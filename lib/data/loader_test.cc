@@ -85,6 +85,36 @@ void ExpectSameBatches(const std::vector<Batch>& a, const std::vector<Batch>& b)
   }
 }
 
+// Two ranks' batch b together are one process's batch b, pixel for pixel (the same samples with
+// the same per-sample randomness), in every epoch.
+TEST(LoaderTest, RanksTogetherMakeOneProcesssBatches) {
+  FakeDataset dataset(40);
+  for (int64_t epoch = 1; epoch <= 3; ++epoch) {
+    LoaderOptions whole = Options(2, 2, /*batch_size=*/8);
+    whole.sampler.drop_last_batch = true;
+    const std::vector<Batch> one = LoadAll(dataset, whole, epoch);
+    ASSERT_EQ(one.size(), 5u);
+    std::vector<std::vector<Batch>> ranks;
+    for (int rank = 0; rank < 2; ++rank) {
+      LoaderOptions share = Options(1, 2, /*batch_size=*/4);
+      share.sampler.drop_last_batch = true;
+      share.sampler.rank = rank;
+      share.sampler.world_size = 2;
+      share.sampler.uneven = SamplerOptions::Uneven::kDrop;
+      ranks.push_back(LoadAll(dataset, share, epoch));
+      ASSERT_EQ(ranks.back().size(), 5u);
+    }
+    for (size_t b = 0; b < one.size(); ++b) {
+      for (int64_t k = 0; k < 8; ++k) {
+        // Global position 8b + k is rank k % 2's sample k / 2 of its batch b.
+        const Batch& mine = ranks[k % 2][b];
+        EXPECT_TRUE(torch::equal(mine.images[k / 2], one[b].images[k])) << "epoch " << epoch << " batch " << b;
+        EXPECT_EQ(mine.samples[k / 2], one[b].samples[k]);
+      }
+    }
+  }
+}
+
 TEST(LoaderTest, BatchesFollowTheSamplerWithLabels) {
   FakeDataset dataset(23);
   const LoaderOptions options = Options(2, 3);

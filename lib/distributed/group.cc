@@ -391,13 +391,17 @@ absl::StatusOr<std::unique_ptr<ProcessGroup>> JoinNccl(const Launch& launch, con
 
 }  // namespace
 
-std::string LocalDevice(const std::string& device, const Launch& launch) {
-  if (device == "cuda" && launch.world_size > 1) return absl::StrCat("cuda:", launch.local_rank);
+std::string LocalDevice(const std::string& device, const Launch& launch, int visible_gpus) {
+  if (device == "cuda" && launch.world_size > 1 && visible_gpus > 0) {
+    return absl::StrCat("cuda:", launch.local_rank % visible_gpus);
+  }
   return device;
 }
 
 absl::StatusOr<std::unique_ptr<ProcessGroup>> JoinProcessGroup(const Launch& launch, const GroupOptions& options) {
-  if (launch.world_size == 1) return std::unique_ptr<ProcessGroup>(std::make_unique<SingleProcess>());
+  if (launch.world_size == 1 && options.engine == "auto") {
+    return std::unique_ptr<ProcessGroup>(std::make_unique<SingleProcess>());
+  }
   std::string engine = options.engine;
   if (engine == "auto") engine = options.device.is_cuda() ? "nccl" : "mpi";
   try {

@@ -38,12 +38,14 @@ struct GroupOptions {
   absl::Duration timeout = absl::Minutes(5);
 };
 
-// `device` for this process: "cuda" (no index) becomes cuda:<local rank> when several processes
-// share a machine; anything else is kept.
-std::string LocalDevice(const std::string& device, const Launch& launch);
+// `device` for this process: "cuda" (no index) becomes cuda:<local rank modulo the GPUs it can
+// see> when several processes share a machine (a process shown one GPU, as SLURM's
+// --gpus-per-task does, takes cuda:0); anything else is kept.
+std::string LocalDevice(const std::string& device, const Launch& launch, int visible_gpus);
 
-// SingleProcess for a launch of one process; otherwise joins the job's group (blocking until
-// every process has joined, or failing after the timeout). Errors: Unavailable (the engine
+// SingleProcess for a launch of one process with engine "auto"; otherwise joins the job's group
+// (blocking until every process has joined, or failing after the timeout). A named engine makes
+// a group even of one process (what the GPU check kit runs NCCL with). Errors: Unavailable (the engine
 // cannot start, the store cannot be reached), InvalidArgument (an unknown engine, NCCL without
 // CUDA, MASTER_ADDR/MASTER_PORT missing where needed).
 absl::StatusOr<std::unique_ptr<ProcessGroup>> JoinProcessGroup(const Launch& launch, const GroupOptions& options);

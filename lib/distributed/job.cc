@@ -25,10 +25,11 @@ absl::StatusOr<Job> JoinJob(const std::string& device, int threads) {
   if (!launch.ok()) return launch.status();
   Job job;
   job.launch = *launch;
-  job.device = LocalDevice(device.empty() ? (torch::cuda::is_available() ? "cuda" : "cpu") : device, *launch);
+  job.device = LocalDevice(device.empty() ? (torch::cuda::is_available() ? "cuda" : "cpu") : device, *launch,
+                           static_cast<int>(torch::cuda::device_count()));
   job.threads = threads > 0 || launch->local_world_size == 1
                     ? threads
-                    : std::max(1, UsableCores() / launch->local_world_size);
+                    : CoreShare(launch->local_world_size);
   if (FLAGS_dist_timeout <= 0) return absl::InvalidArgumentError("--dist_timeout must be positive");
   GroupOptions options;
   options.engine = FLAGS_dist_engine;

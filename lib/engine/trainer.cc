@@ -108,13 +108,21 @@ class Trainer {
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
   absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train);
   absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val);
+  // A checkpoint of the run at `path` (every process calls it; rank 0 writes).
   absl::Status Save(const std::string& path, const std::string& kind);
+  // Rank 0's write of what Save prepared.
+  absl::Status WriteCheckpoint(const std::string& path, const std::string& kind);
   absl::Status SaveMidEpoch(const EpochProgress& progress);
   // The loop's decisions at a step boundary, the same in every process of the group.
   bool StopAgreed() const { return group_.Any(StopRequested()); }
   bool MidEpochCheckpointAgreed() const;
   // Gives every process rank 0's batch-norm running statistics (those saved and evaluated).
   absl::Status ShareBuffers();
+  // Returns when every process has called it: after rank 0's writes, so that a process that
+  // exits first (stopped, or done) cannot lead a launcher to end rank 0 while it writes.
+  void WaitForRankZero();
+  // Rank 0's files at the end of an epoch: the log, epoch checkpoints, the best checkpoint.
+  absl::Status WriteEpochOutputs(int epoch, bool best);
   // This process's share of an epoch's batches.
   LoaderOptions Share(LoaderOptions options) const;
   // Counts of every process together.
@@ -426,24 +434,31 @@ absl::Status Trainer::Save(const std::string& path, const std::string& kind) {
   }
   if (absl::Status status = ShareBuffers(); !status.ok()) return status;
   if (group_.writes_outputs()) {
-    const std::vector<double> scaler_state = optimization_.scaler->State();
-    state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
-    if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
-    state_.set_kind(kind);
-    optimization_.step->SyncOptimizerState();
-    if (absl::Status status = SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get()); !status.ok()) {
-      return status;
-    }
+    if (absl::Status status = WriteCheckpoint(path, kind); !status.ok()) return status;
   }
   last_checkpoint_ = Clock::now();
   return absl::OkStatus();
+}
+
+absl::Status Trainer::WriteCheckpoint(const std::string& path, const std::string& kind) {
+  const std::vector<double> scaler_state = optimization_.scaler->State();
+  state_.mutable_grad_scaler_state()->Assign(scaler_state.begin(), scaler_state.end());
+  if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
+  state_.set_kind(kind);
+  optimization_.step->SyncOptimizerState();
+  return SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get());
 }
 
 absl::Status Trainer::SaveMidEpoch(const EpochProgress& progress) {
   *state_.mutable_epoch_progress() = progress;
   absl::Status status = Save(paths_.mid_epoch, "mid_epoch");
   state_.clear_epoch_progress();
+  if (status.ok()) WaitForRankZero();
   return status;
+}
+
+void Trainer::WaitForRankZero() {
+  if (group_.size() > 1) group_.Any(false);
 }
 
 absl::Status Trainer::ShareBuffers() {
@@ -453,7 +468,7 @@ absl::Status Trainer::ShareBuffers() {
 
 LoaderOptions Trainer::Share(LoaderOptions options) const {
   return RankShare(std::move(options), group_.rank(), group_.size(),
-                   std::max(1, UsableCores() / std::max(1, options_.local_processes)));
+                   CoreShare(options_.local_processes));
 }
 
 absl::StatusOr<ClassificationCounts> Trainer::SumCounts(const DeviceClassificationCounts& counts, int64_t skipped,
@@ -638,11 +653,19 @@ absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseR
     best = true;
   }
   if (absl::Status status = Save(paths_.last, "last"); !status.ok()) return status;
-  if (!group_.writes_outputs()) return absl::OkStatus();
-  if (absl::Status status = WriteProtoFile(paths_.log, *log); !status.ok()) return status;
+  if (group_.writes_outputs()) {
+    if (absl::Status status = WriteEpochOutputs(epoch, best); !status.ok()) return status;
+  }
+  WaitForRankZero();
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::WriteEpochOutputs(int epoch, bool best) {
+  if (absl::Status status = WriteProtoFile(paths_.log, state_.log()); !status.ok()) return status;
   const CheckpointConfig& checkpoint = config_.checkpoint();
   if (checkpoint.every_epochs() > 0 && epoch % checkpoint.every_epochs() == 0) {
-    if (absl::Status status = Save(paths_.EpochCheckpoint(epoch), absl::StrCat("epoch_", epoch)); !status.ok()) {
+    if (absl::Status status = WriteCheckpoint(paths_.EpochCheckpoint(epoch), absl::StrCat("epoch_", epoch));
+        !status.ok()) {
       return status;
     }
     std::vector<std::string> kept = EpochCheckpoints(paths_.checkpoints);
@@ -653,7 +676,7 @@ absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseR
     }
   }
   if (best) {
-    if (absl::Status status = Save(paths_.best, "best"); !status.ok()) return status;
+    if (absl::Status status = WriteCheckpoint(paths_.best, "best"); !status.ok()) return status;
   }
   return absl::OkStatus();
 }

@@ -325,9 +325,10 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& input) {
     num_batches_tracked.add_(1);
   }
   const std::vector<int64_t> per_channel = {1, channels, 1, 1};
-  const torch::Tensor x = input.to(torch::kFloat32);
-  torch::Tensor y = (x - mean.to(torch::kFloat32).view(per_channel)) *
-                    (variance + o.eps()).rsqrt().to(torch::kFloat32).view(per_channel);
+  // Normalised in float32, or float64 for a float64 model.
+  const torch::ScalarType type = at::promote_types(input.scalar_type(), torch::kFloat32);
+  const torch::Tensor x = input.to(type);
+  torch::Tensor y = (x - mean.to(type).view(per_channel)) * (variance + o.eps()).rsqrt().to(type).view(per_channel);
   if (o.affine()) y = y * weight.view(per_channel) + bias.view(per_channel);
   return y.to(input.scalar_type());
 }

@@ -100,4 +100,11 @@ int UsableCores() {
   return std::max(cores, 1);
 }
 
+int CoreShare(int local_processes) {
+  const int usable = UsableCores();
+  const int machine = static_cast<int>(std::thread::hardware_concurrency());
+  if (local_processes <= 1 || (machine > 0 && usable < machine)) return usable;
+  return std::max(1, usable / local_processes);
+}
+
 }  // namespace forge

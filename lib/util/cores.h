@@ -20,6 +20,12 @@ namespace forge {
 //   const int threads = options.threads > 0 ? options.threads : UsableCores();
 int UsableCores();
 
+// This process's share of the cores when `local_processes` processes of one job run on this
+// machine: UsableCores() divided among them (at least 1), unless the launcher already gave the
+// process fewer CPUs than the machine has (mpirun's core binding, srun --cpus-per-task): then
+// all of those. What the training tools' "--threads=0" means in a job.
+int CoreShare(int local_processes);
+
 // The CPUs a cgroup v2 `cpu.max` file grants: ceil(quota / period) from its "<quota> <period>"
 // line, at least 1; nullopt for "max <period>" (no quota) and for contents that do not parse.
 //   CpuQuotaFromCgroupMax("150000 100000\n") == 2

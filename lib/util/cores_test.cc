@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -39,6 +40,25 @@ TEST(UsableCoresTest, FollowsTheAffinityMask) {
   thread.join();
   ASSERT_TRUE(pinned) << "sched_setaffinity failed";
   EXPECT_EQ(cores, 1);
+}
+
+TEST(CoreShareTest, DividesTheMachineButNotAnAlreadyNarrowedSet) {
+  EXPECT_EQ(CoreShare(1), UsableCores());
+  const int machine = static_cast<int>(std::thread::hardware_concurrency());
+  if (UsableCores() == machine) {
+    EXPECT_EQ(CoreShare(2), std::max(1, machine / 2));
+    EXPECT_EQ(CoreShare(4 * machine), 1);
+  }
+  // A process the launcher pinned to one CPU keeps it.
+  int share = 0;
+  std::thread thread([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) == 0) share = CoreShare(8);
+  });
+  thread.join();
+  EXPECT_EQ(share, 1);
 }
 
 TEST(CpuQuotaTest, ParsesCgroupCpuMax) {

@@ -56,7 +56,7 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   loader_options.threads = options.threads;
   if (options.group != nullptr) {
     loader_options = RankShare(std::move(loader_options), options.group->rank(), options.group->size(),
-                               std::max(1, UsableCores() / std::max(1, options.local_processes)));
+                               CoreShare(options.local_processes));
   }
   EvaluateOptions evaluate;
   evaluate.group = options.group;

@@ -22,7 +22,7 @@ DEFINE_int32(center_crop, 224, "Square center crop evaluated.");
 DEFINE_bool(flip_tta, false, "Average predictions over the image and its horizontal mirror.");
 DEFINE_int32(batch_size, 64, "Images per batch.");
 DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
-DEFINE_int32(threads, 0, "Loader threads; 0: one per core.");
+DEFINE_int32(threads, 0, "Loader threads; 0: one per core (in a job: this process's share of them).");
 DEFINE_bool(predictions, false, "Record each image's top-5 in the output.");
 
 int main(int argc, char** argv) {

@@ -19,6 +19,7 @@
 #include "lib/io/proto_file.h"
 #include "lib/model/resnet.h"
 #include "lib/train/device.h"
+#include "lib/util/cores.h"
 #include "lib/util/progress.h"
 #include "proto/stats.pb.h"
 
@@ -26,13 +27,15 @@ namespace forge {
 namespace {
 
 absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device device) {
+  SingleProcess alone;
+  ProcessGroup& group = options.group != nullptr ? *options.group : alone;
   const TrainConfig& config = options.config;
   LrFindSettings settings = options.settings;
   if (settings.batch_size() == 0) settings.set_batch_size(config.data().batch_size());
   if (absl::Status status = ValidateLrFindSettings(settings); !status.ok()) return status;
   const int64_t batch = settings.batch_size();
   const int64_t accumulation = config.grad_accumulation();
-  absl::StatusOr<int64_t> micro_batch_size = MicroBatchSize(config, batch);
+  absl::StatusOr<int64_t> micro_batch_size = MicroBatchSize(config, batch, group.size());
   if (!micro_batch_size.ok()) return micro_batch_size.status();
   if (absl::Status status = CheckPrecision(config, device); !status.ok()) return status;
 
@@ -51,8 +54,12 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
   if (!built.ok()) return built.status();
   ResNet model = std::move(*built);
   PlaceModel(config, device, model);
+  if (config.sync_batchnorm() && group.size() > 1) {
+    model->SyncBatchNorm([&group](const torch::Tensor& sums) { return group.SumWithGradient(sums); });
+  }
+  if (absl::Status status = group.ShareModel(*model); !status.ok()) return status;
   LrRangeTest test(settings);
-  absl::StatusOr<Optimization> optimization = BuildOptimization(config, model, test.lr(), device);
+  absl::StatusOr<Optimization> optimization = BuildOptimization(config, model, test.lr(), device, &group);
   if (!optimization.ok()) return optimization.status();
   TrainStep& step = *optimization->step;
   torch::optim::Optimizer& optimizer = *optimization->optimizer;
@@ -62,7 +69,9 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
                                settings.num_iter());
 
   model->train();
-  const LoaderOptions loader_options = TrainLoaderOptions(config, static_cast<int>(*micro_batch_size), /*epoch=*/1);
+  const LoaderOptions loader_options =
+      RankShare(TrainLoaderOptions(config, static_cast<int>(*micro_batch_size), /*epoch=*/1), group.rank(),
+                group.size(), CoreShare(options.local_processes));
   ProgressOptions progress_options;
   progress_options.unit = "step";
   ProgressBar progress("lr_find", settings.num_iter(), progress_options);
@@ -71,20 +80,22 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     DeviceBatchCopier copier(device);
     Batch micro_batch;
     int64_t micro = 0;
-    double loss_sum = 0;
+    // The step's loss summed over its micro-batches and the processes.
+    torch::Tensor loss_sum = torch::zeros({1}, torch::TensorOptions(torch::kFloat64).device(device));
     const int64_t steps_before = test.step();
     optimizer.zero_grad();  // nothing left over from an epoch that ended mid-accumulation
     while (!test.done() && micro < steps_per_epoch * accumulation && loader.Next(&micro_batch)) {
       if (micro_batch.labels.size(0) == 0) continue;
       const DeviceBatch on_device = copier.Copy(micro_batch);
-      // The range test needs every step's loss on the host: one read per micro-batch.
       loss_sum += step.Accumulate((*normalizer)(on_device.images, config.channels_last()), on_device.labels)
-                      .loss.item<double>();
+                      .loss.to(torch::kFloat64);
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();
       if (absl::Status status = step.Apply(lr); !status.ok()) return status;
-      const double step_loss = loss_sum / static_cast<double>(accumulation);
-      loss_sum = 0;
+      // The range test needs every step's loss on the host (the same in every process): one read.
+      if (absl::Status status = group.Sum({loss_sum}); !status.ok()) return status;
+      const double step_loss = loss_sum.item<double>() / static_cast<double>(accumulation * group.size());
+      loss_sum.zero_();
       test.Add(step_loss);
       progress.Add(1);
       progress.SetNote(absl::StrFormat("lr %.3g loss %.4f", lr, step_loss));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/engine/process_group.h"
 #include "proto/lr_curve.pb.h"
 #include "proto/train_config.pb.h"
 #include "tools/lr_find/curve.h"
@@ -29,6 +30,10 @@ struct LrFindOptions {
   LrFindSettings settings = DefaultLrFindSettings();
   std::string device;        // "cpu", "cuda", "cuda:1"; empty: CUDA when present
   int threads = 0;           // intra-op threads on the CPU; 0: LibTorch's default
+  // The processes running the test together, each on its share of every global batch (as in
+  // train; every process gets the same curve); null: this process alone. Not owned.
+  ProcessGroup* group = nullptr;
+  int local_processes = 1;   // of the group on this machine: loader threads 0 share the cores
 };
 
 // Runs the range test and returns the curve with its suggestion (Suggest in curve.h); writes no

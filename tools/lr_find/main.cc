@@ -7,6 +7,7 @@
 #include <glog/logging.h>
 
 #include "absl/strings/str_cat.h"
+#include "lib/distributed/job.h"
 #include "lib/io/proto_file.h"
 #include "absl/strings/str_format.h"
 #include "lib/util/exit_code.h"
@@ -61,8 +62,6 @@ int main(int argc, char** argv) {
   options.settings.set_mode(FLAGS_mode);
   options.settings.set_smoothing(FLAGS_smoothing);
   options.settings.set_diverge_factor(FLAGS_diverge_factor);
-  options.device = FLAGS_device;
-  options.threads = FLAGS_threads;
   if (absl::Status status = forge::ValidateLrFindSettings(options.settings); !status.ok()) {
     return forge::ExitWithError(status);
   }
@@ -73,14 +72,29 @@ int main(int argc, char** argv) {
     return forge::ExitWithError(config.status());
   }
   options.config = *config;
+  // In a job of several processes (torchrun, mpirun, srun), each trains on its share of every
+  // global batch as train does, and rank 0 writes the curve.
+  absl::StatusOr<forge::Job> job = forge::JoinJob(FLAGS_device, FLAGS_threads);
+  if (!job.ok()) {
+    return forge::ExitWithError(job.status());
+  }
+  options.device = job->device;
+  options.threads = job->threads;
+  options.group = job->group.get();
+  options.local_processes = job->launch.local_world_size;
 
   absl::StatusOr<forge::LrCurve> curve = forge::RunLrFind(options);
   if (!curve.ok()) {
-    return forge::ExitWithError(curve.status());
+    return forge::LeaveJob(*job, forge::ExitWithError(curve.status()));
   }
-  if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *curve); !status.ok()) {
-    return forge::ExitWithError(status);
+  const bool writes_outputs = job->group->writes_outputs();
+  if (writes_outputs) {
+    if (absl::Status status = forge::WriteProtoFile(FLAGS_out, *curve); !status.ok()) {
+      return forge::LeaveJob(*job, forge::ExitWithError(status));
+    }
   }
+  forge::LeaveJob(*job, 0);
+  if (!writes_outputs) return forge::ExitWithSummary("");
   const std::string suggestion = forge::SuggestionName(curve->suggestion_status());
   if (curve->suggestion_status() != forge::LrCurve::SUGGESTION_OK) {
     LOG(WARNING) << "no suggested LR (" << suggestion << "); see the curve in " << FLAGS_out;

@@ -22,6 +22,7 @@
 #include "lib/engine/run_testing.h"
 #include "lib/io/proto_file.h"
 #include "proto/eval.pb.h"
+#include "proto/lr_curve.pb.h"
 #include "proto/train_log.pb.h"
 #include "testdata/scratch.h"
 #include "testdata/tiny_training_inputs.h"
@@ -268,6 +269,42 @@ TEST(DistributedTrainTest, AProcessKilledEndsTheJobWithItsRankNamed) {
   EXPECT_NE(testdata::WaitForProcess(launcher), 0);
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - killed).count(), 5 + 20);
   EXPECT_TRUE(absl::StrContains(Log(run_dir), "rank 1")) << Log(run_dir);
+}
+
+TEST(DistributedTrainTest, AJobOfOneProcessTrainsBitForBitAsAProcessAlone) {
+  // The whole machinery (MPI, the store, the Reducer's buckets) with nobody to average with.
+  const std::string run_dir = RunDir("mpi_alone");
+  ASSERT_EQ(Train(run_dir, 1, {"--set=sync_batchnorm=true", "--dist_engine=mpi"}), 0) << Log(run_dir);
+  train_testing::ExpectSameRun(OneProcessSynced(), run_dir);
+}
+
+TEST(DistributedTrainTest, LrFindInTwoProcessesDrawsTheCurveOfOne) {
+  const std::string out = Inputs() + "/lr_find";
+  const std::vector<std::string> args = {testdata::Runfile("tools/lr_find/lr_find"),
+                                         "--config=" + Inputs() + "/recipe.txtpb",
+                                         "--set=sync_batchnorm=true",
+                                         "--train=" + Inputs() + "/data/train",
+                                         "--stats=" + Inputs() + "/stats.txtpb",
+                                         "--device=cpu",
+                                         "--start_lr=1e-4",
+                                         "--end_lr=0.01",
+                                         "--num_iter=5"};  // one epoch
+  std::vector<std::string> one = args, two = args;
+  one.push_back("--out=" + out + "_one.txtpb");
+  two.push_back("--out=" + out + "_two.txtpb");
+  ASSERT_EQ(testdata::WaitForProcess(testdata::StartProcess(one, out + "_one.log")), 0)
+      << testdata::ReadText(out + "_one.log");
+  ASSERT_EQ(testdata::WaitForProcess(testdata::StartProcess(MpirunCommand(2, two), out + "_two.log")), 0)
+      << testdata::ReadText(out + "_two.log");
+  LrCurve alone, together;
+  ASSERT_TRUE(ReadProtoFile(out + "_one.txtpb", &alone).ok());
+  ASSERT_TRUE(ReadProtoFile(out + "_two.txtpb", &together).ok());
+  ASSERT_EQ(together.points_size(), alone.points_size());
+  for (int i = 0; i < alone.points_size(); ++i) {
+    EXPECT_DOUBLE_EQ(together.points(i).lr(), alone.points(i).lr());
+    // The loss of the whole global batch in both, to rounding (see kRoundingTolerance).
+    EXPECT_NEAR(together.points(i).loss(), alone.points(i).loss(), kRoundingTolerance * alone.points(i).loss()) << i;
+  }
 }
 
 }  // namespace
