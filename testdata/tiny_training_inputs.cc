@@ -1,9 +1,13 @@
 #include "testdata/tiny_training_inputs.h"
 
 #include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "lib/io/proto_file.h"
 #include "proto/stats.pb.h"
+#include "testdata/scratch.h"
 #include "testdata/tiny_imagenet.h"
 
 namespace forge::testdata {
@@ -24,6 +28,20 @@ absl::StatusOr<TinyTrainingInputs> WriteTinyTrainingInputs(const std::string& di
   TinyTrainingInputs inputs{dir + "/data/train", dir + "/stats.txtpb"};
   if (absl::Status status = WriteProtoFile(inputs.stats, stats); !status.ok()) return status;
   return inputs;
+}
+
+std::string ScratchTrainingInputs(const std::string& recipe) {
+  const std::string dir = NewScratchDir("inputs");
+  const absl::StatusOr<TinyTrainingInputs> inputs = WriteTinyTrainingInputs(dir);
+  EXPECT_TRUE(inputs.ok()) << inputs.status();
+  std::ofstream(dir + "/recipe.txtpb") << recipe;
+  return dir;
+}
+
+std::vector<std::string> TrainFlags(const std::string& inputs_dir, const std::string& run_dir) {
+  return {"--config=" + inputs_dir + "/recipe.txtpb", "--train=" + inputs_dir + "/data/train",
+          "--val=" + inputs_dir + "/data/train",      "--stats=" + inputs_dir + "/stats.txtpb",
+          "--run_dir=" + run_dir,                     "--device=cpu"};
 }
 
 }  // namespace forge::testdata

@@ -9,6 +9,7 @@
 #define FORGE_TESTDATA_TINY_TRAINING_INPUTS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -21,6 +22,14 @@ struct TinyTrainingInputs {
 
 // Replaces `dir` with the inputs.
 absl::StatusOr<TinyTrainingInputs> WriteTinyTrainingInputs(const std::string& dir);
+
+// For tests that run the tools: a new scratch directory (NewScratchDir) holding the inputs and
+// `recipe` as recipe.txtpb. Fails the current test when they cannot be written.
+std::string ScratchTrainingInputs(const std::string& recipe);
+
+// The flags that make train use the inputs in `inputs_dir` (ScratchTrainingInputs), train/
+// doubling as validation, and `run_dir`, on the CPU.
+std::vector<std::string> TrainFlags(const std::string& inputs_dir, const std::string& run_dir);
 
 }  // namespace forge::testdata
 

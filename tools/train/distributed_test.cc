@@ -24,7 +24,6 @@
 #include "proto/eval.pb.h"
 #include "proto/lr_curve.pb.h"
 #include "proto/train_log.pb.h"
-#include "testdata/scratch.h"
 #include "testdata/tiny_training_inputs.h"
 #include "testdata/tool_runner.h"
 
@@ -64,12 +63,7 @@ double Difference(const std::string& run_dir, const std::string& other_run_dir, 
 }
 
 const std::string& Inputs() {
-  static const std::string* root = [] {
-    auto* path = new std::string(testdata::NewScratchDir("inputs"));
-    EXPECT_TRUE(testdata::WriteTinyTrainingInputs(*path).ok());
-    std::ofstream(*path + "/recipe.txtpb") << kRecipe;
-    return path;
-  }();
+  static const std::string* root = new std::string(testdata::ScratchTrainingInputs(kRecipe));
   return *root;
 }
 
@@ -83,13 +77,8 @@ std::string RunDir(const std::string& name) {
 // train on `run_dir` in `processes` processes (1: without mpirun), output appended to
 // run_dir + ".log".
 pid_t StartTrain(const std::string& run_dir, int processes, const std::vector<std::string>& extra_flags = {}) {
-  std::vector<std::string> args = {testdata::Runfile("tools/train/train"),
-                                   "--config=" + Inputs() + "/recipe.txtpb",
-                                   "--train=" + Inputs() + "/data/train",
-                                   "--val=" + Inputs() + "/data/train",
-                                   "--stats=" + Inputs() + "/stats.txtpb",
-                                   "--run_dir=" + run_dir,
-                                   "--device=cpu"};
+  std::vector<std::string> args = testdata::TrainFlags(Inputs(), run_dir);
+  args.insert(args.begin(), testdata::Runfile("tools/train/train"));
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   if (processes > 1) args = MpirunCommand(processes, args);
   return testdata::StartProcess(args, run_dir + ".log");

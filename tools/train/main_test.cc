@@ -24,7 +24,6 @@
 #include "proto/train_config.pb.h"
 #include "testdata/tiny_training_inputs.h"
 #include "lib/engine/run_testing.h"
-#include "testdata/scratch.h"
 #include "testdata/tool_runner.h"
 
 namespace forge {
@@ -54,12 +53,7 @@ std::string BinaryPath() {
 
 // The tiny training inputs (10 steps per epoch at batch 4) and the recipe.
 const std::string& Inputs() {
-  static const std::string* root = [] {
-    auto* path = new std::string(testdata::NewScratchDir("inputs"));
-    EXPECT_TRUE(testdata::WriteTinyTrainingInputs(*path).ok());
-    std::ofstream(*path + "/recipe.txtpb") << kRecipe;
-    return path;
-  }();
+  static const std::string* root = new std::string(testdata::ScratchTrainingInputs(kRecipe));
   return *root;
 }
 
@@ -71,14 +65,9 @@ std::string RunDir(const std::string& name) {
 
 // Starts train on `run_dir`, its output appended to run_dir + ".log".
 pid_t StartTrain(const std::string& run_dir, const std::vector<std::string>& extra_flags = {}) {
-  std::vector<std::string> args = {BinaryPath(),
-                                   "--config=" + Inputs() + "/recipe.txtpb",
-                                   "--train=" + Inputs() + "/data/train",
-                                   "--val=" + Inputs() + "/data/train",
-                                   "--stats=" + Inputs() + "/stats.txtpb",
-                                   "--run_dir=" + run_dir,
-                                   "--device=cpu",
-                                   "--threads=2"};
+  std::vector<std::string> args = testdata::TrainFlags(Inputs(), run_dir);
+  args.insert(args.begin(), BinaryPath());
+  args.push_back("--threads=2");
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   return testdata::StartProcess(args, run_dir + ".log");
 }
