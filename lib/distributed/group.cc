@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <c10/core/Event.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
@@ -143,6 +145,35 @@ class CollectiveGroup final : public ProcessGroup {
     return any;
   }
 
+  std::function<Flags()> AnyLater(const Flags& local) override {
+    // Filled on the device (no copy from the host to wait for), reduced after the work queued so
+    // far, copied back into pinned memory behind an event: reading waits for that event only.
+    const auto on_device = torch::TensorOptions(torch::kInt32).device(options_.device);
+    torch::Tensor flags = torch::zeros({static_cast<int64_t>(local.size())}, on_device);
+    for (size_t i = 0; i < local.size(); ++i) {
+      if (local[i]) flags[static_cast<int64_t>(i)].fill_(1);
+    }
+    std::vector<at::Tensor> tensors = {flags};
+    ++entered_;
+    c10::intrusive_ptr<c10d::Work> work = group_->allreduce(tensors, c10d::AllreduceOptions{c10d::ReduceOp::MAX});
+    if (!options_.device.is_cuda()) {
+      return [this, work, flags, size = local.size()] {
+        Blocking([&] { work->wait(); });
+        return ToFlags(flags, size);
+      };
+    }
+    work->wait();  // the current stream waits for NCCL's; the host does not
+    torch::Tensor host = torch::empty(flags.sizes(), torch::TensorOptions(torch::kInt32).pinned_memory(true));
+    host.copy_(flags, /*non_blocking=*/true);
+    auto done = std::make_shared<c10::Event>(options_.device.type());
+    c10::impl::VirtualGuardImpl guard(options_.device.type());
+    done->record(guard.getStream(options_.device));
+    return [this, host, done, size = local.size()] {
+      Blocking([&] { done->synchronize(); });
+      return ToFlags(host, size);
+    };
+  }
+
   absl::Status Sum(const std::vector<torch::Tensor>& tensors) override {
     return ExceptionToStatus([&] {
       Blocking([&] {
@@ -195,6 +226,13 @@ class CollectiveGroup final : public ProcessGroup {
       throw;
     }
     pending_since_ns_ = 0;
+  }
+
+  static Flags ToFlags(const torch::Tensor& flags, size_t size) {
+    const torch::Tensor host = flags.cpu();
+    Flags result(size);
+    for (size_t i = 0; i < size; ++i) result[i] = host[static_cast<int64_t>(i)].item<int32_t>() != 0;
+    return result;
   }
 
   // Waits for the device to finish what the collectives queued (a no-op on the CPU).

@@ -44,6 +44,14 @@ TEST(GroupTest, AgreesWhenAnyProcessSaysYes) {
   EXPECT_FALSE(Group().Any(false));
 }
 
+TEST(GroupTest, AgreesLaterOnSeveralFlags) {
+  const int rank = Group().rank();
+  std::function<ProcessGroup::Flags()> first = Group().AnyLater({rank == 1, false, true});
+  std::function<ProcessGroup::Flags()> second = Group().AnyLater({false, rank == 0});
+  EXPECT_EQ(second(), (ProcessGroup::Flags{false, true}));
+  EXPECT_EQ(first(), (ProcessGroup::Flags{true, false, true}));
+}
+
 TEST(GroupTest, SumsAndBroadcastsInPlace) {
   const torch::Tensor counts = torch::tensor({int64_t{1}, int64_t{10}}) * (Group().rank() + 1);
   const torch::Tensor loss = torch::tensor({0.5}, torch::kFloat64) * (Group().rank() + 1);

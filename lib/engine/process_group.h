@@ -14,6 +14,7 @@
 #ifndef FORGE_LIB_ENGINE_PROCESS_GROUP_H_
 #define FORGE_LIB_ENGINE_PROCESS_GROUP_H_
 
+#include <functional>
 #include <vector>
 
 #include <torch/torch.h>
@@ -40,6 +41,12 @@ class ProcessGroup {
 
   // Whether `local` is true in any process of the group; every process gets the same answer.
   virtual bool Any(bool local) = 0;
+  // Any, for each flag, without waiting now: the returned call gives the answers, waiting only
+  // for this agreement (on a GPU: for the device to reach it, not for work queued after it), so
+  // that a loop can decide at step k on what was agreed at step k - 1 without stalling the device.
+  // Every process must start the same agreements in the same order.
+  using Flags = std::vector<bool>;
+  virtual std::function<Flags()> AnyLater(const Flags& local) = 0;
   // Replaces each tensor (on the model's device) by its sum over the group.
   virtual absl::Status Sum(const std::vector<torch::Tensor>& tensors) = 0;
   // Replaces each tensor (on the model's device) by rank 0's.
@@ -60,6 +67,9 @@ class SingleProcess final : public ProcessGroup {
   absl::Status ShareModel(torch::nn::Module&) override { return absl::OkStatus(); }
   void BeforeBackward(bool) override {}
   bool Any(bool local) override { return local; }
+  std::function<Flags()> AnyLater(const Flags& local) override {
+    return [local] { return local; };
+  }
   absl::Status Sum(const std::vector<torch::Tensor>&) override { return absl::OkStatus(); }
   absl::Status Broadcast(const std::vector<torch::Tensor>&) override { return absl::OkStatus(); }
   torch::Tensor SumWithGradient(const torch::Tensor& tensor) override { return tensor; }

@@ -12,6 +12,7 @@ TEST(SingleProcessTest, IsAGroupOfOneThatWritesAndAgreesWithItself) {
   EXPECT_TRUE(group.writes_outputs());
   EXPECT_TRUE(group.Any(true));
   EXPECT_FALSE(group.Any(false));
+  EXPECT_EQ(group.AnyLater({true, false})(), (ProcessGroup::Flags{true, false}));
   torch::nn::Linear model(2, 3);
   const torch::Tensor weight = model->weight.detach().clone();
   ASSERT_TRUE(group.ShareModel(*model).ok());

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -115,7 +116,12 @@ class Trainer {
   absl::Status SaveMidEpoch(const EpochProgress& progress);
   // The loop's decisions at a step boundary, the same in every process of the group.
   bool StopAgreed() const { return group_.Any(StopRequested()); }
-  bool MidEpochCheckpointAgreed() const;
+  // Whether a mid-epoch checkpoint is due here (every_steps, every_minutes).
+  bool MidEpochCheckpointDue() const;
+  // {stop, write a mid-epoch checkpoint}, the same in every process: this boundary's flags for a
+  // process alone; in a group, those agreed at the previous boundary (the agreement runs behind
+  // the step, so reading it never waits for the step just queued on the device).
+  ProcessGroup::Flags AgreeAtStepBoundary();
   // Gives every process rank 0's batch-norm running statistics (those saved and evaluated).
   absl::Status ShareBuffers();
   // Returns when every process has called it: after rank 0's writes, so that a process that
@@ -151,6 +157,7 @@ class Trainer {
   int64_t micro_batch_ = 0;
   int64_t steps_per_epoch_ = 0;
   Clock::time_point last_checkpoint_ = Clock::now();
+  std::function<ProcessGroup::Flags()> pending_agreement_;  // started at the last step boundary
 };
 
 template <typename Call>
@@ -482,11 +489,18 @@ absl::StatusOr<ClassificationCounts> Trainer::SumCounts(const DeviceClassificati
   return DeviceClassificationCounts::FromSums(sums);
 }
 
-bool Trainer::MidEpochCheckpointAgreed() const {
+bool Trainer::MidEpochCheckpointDue() const {
   const CheckpointConfig& checkpoint = config_.checkpoint();
-  const bool due = (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) ||
-                   (checkpoint.every_minutes() > 0 && Seconds(last_checkpoint_) >= 60 * checkpoint.every_minutes());
-  return group_.Any(due);
+  return (checkpoint.every_steps() > 0 && state_.step() % checkpoint.every_steps() == 0) ||
+         (checkpoint.every_minutes() > 0 && Seconds(last_checkpoint_) >= 60 * checkpoint.every_minutes());
+}
+
+ProcessGroup::Flags Trainer::AgreeAtStepBoundary() {
+  std::function<ProcessGroup::Flags()> agreement = group_.AnyLater({StopRequested(), MidEpochCheckpointDue()});
+  if (group_.size() == 1) return agreement();
+  std::function<ProcessGroup::Flags()> previous = std::move(pending_agreement_);
+  pending_agreement_ = std::move(agreement);
+  return previous ? previous() : ProcessGroup::Flags{false, false};
 }
 
 absl::Status Trainer::Stopped(const std::string& checkpoint) const {
@@ -561,8 +575,9 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterStep(event); }); !status.ok()) {
       return status;
     }
-    const bool stop = StopAgreed();
-    if (stop || MidEpochCheckpointAgreed()) {
+    const ProcessGroup::Flags agreed = AgreeAtStepBoundary();
+    const bool stop = agreed[0];
+    if (stop || agreed[1]) {
       if (absl::Status status = update_result(); !status.ok()) return status;
       if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
           !status.ok()) {
@@ -577,6 +592,18 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   progress.Finish();
   if (!loader.status().ok()) return loader.status();
   if (absl::Status status = update_result(); !status.ok()) return status;
+  // The last step's agreement, still pending in a group: a stop asked for then ends the run here.
+  if (pending_agreement_) {
+    const bool stop = pending_agreement_()[0];
+    pending_agreement_ = nullptr;
+    if (stop) {
+      if (absl::Status status = SaveMidEpoch(ToProgress(result, loader_batches, micro, /*train_done=*/false));
+          !status.ok()) {
+        return status;
+      }
+      return Stopped(paths_.mid_epoch);
+    }
+  }
   return result;
 }
 
