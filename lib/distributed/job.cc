@@ -10,6 +10,7 @@
 #include "lib/distributed/group.h"
 #include "lib/util/cores.h"
 #include "lib/util/exit_code.h"
+#include "lib/util/stop_signals.h"
 
 DEFINE_string(dist_engine, "auto",
               "Collectives of a job of several processes: auto (NCCL for CUDA devices, Open MPI for the CPU), "
@@ -43,6 +44,8 @@ absl::StatusOr<Job> JoinJob(const std::string& device, int threads) {
   if (!group.ok()) return group.status();
   job.group = std::move(*group);
   if (job.group->size() > 1) {
+    // A launcher may pass on the signal its processes also got (torchrun under SLURM).
+    IgnoreRepeatsWithin(5);
     LOG(INFO) << "rank " << job.group->rank() << " of " << job.group->size() << " (" << launch->launcher
               << ", local rank " << launch->local_rank << " of " << launch->local_world_size << ") on " << job.device;
   }

@@ -2,15 +2,19 @@
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 
 namespace forge {
 namespace {
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
+std::atomic<int64_t> first_signal_ns{0};     // CLOCK_MONOTONIC of the first signal
+std::atomic<int64_t> repeat_window_ns{0};
 const char* program_name = "";
 
 constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGUSR1};
@@ -19,19 +23,31 @@ const char* SignalName(int signal_number) {
   return signal_number == SIGTERM ? "SIGTERM" : signal_number == SIGINT ? "SIGINT" : "SIGUSR1";
 }
 
-// Async-signal-safe: only atomics, strlen, write and _exit.
+// Async-signal-safe: only atomics, clock_gettime, strlen, write and _exit.
+int64_t MonotonicNanoseconds() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
+
 void Write(const char* text) {
   ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
   (void)ignored;
 }
 
 void OnStopSignal(int signal_number) {
+  if (stop_requested.load() && MonotonicNanoseconds() - first_signal_ns.load() < repeat_window_ns.load()) {
+    Write(program_name);
+    Write(": the same stop signal again at once (passed on by a launcher?): still stopping at the next safe point\n");
+    return;
+  }
   if (stop_requested.exchange(true)) {
     Write(program_name);
     Write(": second stop signal: exiting now\n");
     _exit(128 + signal_number);
   }
   stop_signal.store(signal_number);
+  first_signal_ns.store(MonotonicNanoseconds());
   Write(program_name);
   Write(": ");
   Write(SignalName(signal_number));
@@ -64,6 +80,9 @@ void RequestStop() { stop_requested.store(true); }
 void ClearStopRequest() {
   stop_requested.store(false);
   stop_signal.store(0);
+  first_signal_ns.store(0);
 }
+
+void IgnoreRepeatsWithin(double seconds) { repeat_window_ns.store(static_cast<int64_t>(seconds * 1e9)); }
 
 }  // namespace forge

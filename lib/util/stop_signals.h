@@ -33,6 +33,12 @@ void RequestStop();
 // Forgets a stop request, so that one process can run several stoppable jobs (tests).
 void ClearStopRequest();
 
+// Takes a second stop signal that comes within `seconds` of the first for the same request
+// delivered twice, and ignores it (saying so on stderr): in a job, a launcher passes on to its
+// processes the signal they may also have received themselves (torchrun under SLURM). A second
+// signal after that still exits at once. 0, the default: every second signal exits.
+void IgnoreRepeatsWithin(double seconds);
+
 }  // namespace forge
 
 #endif  // FORGE_LIB_UTIL_STOP_SIGNALS_H_

@@ -37,6 +37,27 @@ TEST(StopSignalsTest, SecondSignalExitsAtOnceWith128PlusSignal) {
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
 }
 
+// A launcher passing on the signal its process also got: the repeat is ignored within the
+// window, and a signal after it still exits at once.
+TEST(StopSignalsTest, ARepeatWithinTheWindowIsTheSameRequest) {
+  for (const bool wait_past_window : {false, true}) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      InstallStopSignalHandlers("child");
+      IgnoreRepeatsWithin(0.5);
+      raise(SIGTERM);
+      if (wait_past_window) usleep(700 * 1000);
+      raise(SIGTERM);
+      _exit(StopRequested() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), wait_past_window ? 128 + SIGTERM : 0);
+  }
+}
+
 TEST(StopSignalsTest, RequestStopWithoutASignal) {
   ClearStopRequest();
   RequestStop();
