@@ -105,6 +105,7 @@ class Trainer {
   absl::Status BuildSchedule();
   absl::Status ApplyScheduleChanges();
   absl::Status StartLogs();
+  absl::Status CheckSameCheckpoints(const std::vector<SavedState>& candidates);
   absl::Status Setup();
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
   absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train);
@@ -355,16 +356,28 @@ absl::Status Trainer::StartLogs() {
   return absl::OkStatus();
 }
 
+// Every process must resume from the checkpoint rank 0 resumes from (-1: none).
+absl::Status Trainer::CheckSameCheckpoints(const std::vector<SavedState>& candidates) {
+  if (group_.size() == 1) return absl::OkStatus();
+  const int64_t newest = candidates.empty() ? -1 : candidates.front().state.step();
+  torch::Tensor rank_zeros = torch::full({1}, newest, torch::TensorOptions(torch::kInt64).device(device_));
+  if (absl::Status status = group_.Broadcast({rank_zeros}); !status.ok()) return status;
+  const int64_t theirs = rank_zeros.item<int64_t>();
+  if (!group_.Any(theirs != newest)) return absl::OkStatus();
+  const auto described = [](int64_t step) {
+    return step < 0 ? std::string("no checkpoint") : absl::StrCat("a checkpoint at step ", step);
+  };
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the processes do not see the same run in ", paths_.checkpoints, " (rank ", group_.rank(), " finds ",
+      described(newest), ", rank 0 ", described(theirs),
+      "): the run directory must be on storage every machine sees"));
+}
+
 absl::Status Trainer::Setup() {
   std::vector<std::string> unreadable;
   const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
   for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;
-  const bool found = !candidates.empty();
-  if (group_.Any(found) != !group_.Any(!found)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "rank ", group_.rank(), (found ? " finds" : " does not find"), " checkpoints in ", paths_.checkpoints,
-        " but another rank ", (found ? "does not" : "does"), ": the run directory must be on storage every machine sees"));
-  }
+  if (absl::Status status = CheckSameCheckpoints(candidates); !status.ok()) return status;
   if (candidates.empty() && !unreadable.empty()) {
     return absl::DataLossError(
         absl::StrCat("no checkpoint of ", options_.run_dir, " can be read: ", absl::StrJoin(unreadable, "; ")));

@@ -260,6 +260,21 @@ TEST(DistributedTrainTest, AProcessKilledEndsTheJobWithItsRankNamed) {
   EXPECT_TRUE(absl::StrContains(Log(run_dir), "rank 1")) << Log(run_dir);
 }
 
+TEST(DistributedTrainTest, ProcessesThatSeeDifferentRunDirectoriesRefuseToStart) {
+  // As when the run directory is on each machine's own disk: rank 0 sees a run, rank 1 none.
+  const std::string seen = RunDir("seen"), unseen = RunDir("unseen");
+  fs::copy(TwoProcesses(), seen, fs::copy_options::recursive);
+  std::vector<std::string> rank_zero = testdata::TrainFlags(Inputs(), seen);
+  std::vector<std::string> rank_one = testdata::TrainFlags(Inputs(), unseen);
+  rank_zero.insert(rank_zero.begin(), testdata::Runfile("tools/train/train"));
+  rank_one.insert(rank_one.begin(), testdata::Runfile("tools/train/train"));
+  std::vector<std::string> command = MpirunCommand(1, rank_zero);
+  command.insert(command.end(), {":", "-np", "1"});
+  command.insert(command.end(), rank_one.begin(), rank_one.end());
+  EXPECT_NE(testdata::WaitForProcess(testdata::StartProcess(command, seen + ".log")), 0);
+  EXPECT_TRUE(absl::StrContains(Log(seen), "rank 1 finds no checkpoint, rank 0 a checkpoint at step 5")) << Log(seen);
+}
+
 TEST(DistributedTrainTest, AJobOfOneProcessTrainsBitForBitAsAProcessAlone) {
   // The whole machinery (MPI, the store, the Reducer's buckets) with nobody to average with.
   const std::string run_dir = RunDir("mpi_alone");
