@@ -112,6 +112,18 @@ class CollectiveGroup final : public ProcessGroup {
       std::vector<torch::Tensor> state = model.parameters();
       for (const torch::Tensor& buffer : model.buffers()) state.push_back(buffer);
       if (absl::Status status = Broadcast(state); !status.ok()) return status;
+      // Checked equal: every process's float64 sum of every parameter and buffer against rank 0's.
+      torch::Tensor checksum = torch::zeros({static_cast<int64_t>(state.size())},
+                                            torch::TensorOptions(torch::kFloat64).device(options_.device));
+      {
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < state.size(); ++i) checksum[static_cast<int64_t>(i)] = state[i].to(torch::kFloat64).sum();
+      }
+      torch::Tensor rank_zeros = checksum.clone();
+      if (absl::Status status = Broadcast({rank_zeros}); !status.ok()) return status;
+      if (Any(!torch::equal(checksum, rank_zeros))) {
+        return absl::InternalError(absl::StrCat("rank ", rank(), ": the model differs from rank 0's after the broadcast"));
+      }
 
       std::vector<int64_t> order(parameters.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(order.size() - 1 - i);
