@@ -46,6 +46,19 @@ absl::StatusOr<int> SlurmTasksPerNode(const GetEnv& env, int fallback) {
 
 }  // namespace
 
+std::string FirstSlurmHost(const std::string& nodelist) {
+  const size_t end = nodelist.find_first_of(",[");
+  if (end == std::string::npos || nodelist[end] == ',') return nodelist.substr(0, end);
+  // prefix[first-last,...]suffix: the prefix, the bracket's first number (zero padding kept), the
+  // text after the bracket up to the next host.
+  const size_t close = nodelist.find(']', end);
+  if (close == std::string::npos) return nodelist.substr(0, end);
+  const std::string inside = nodelist.substr(end + 1, close - end - 1);
+  const std::string first = inside.substr(0, inside.find_first_of("-,"));
+  const size_t next = nodelist.find(',', close);
+  return nodelist.substr(0, end) + first + nodelist.substr(close + 1, next == std::string::npos ? std::string::npos : next - close - 1);
+}
+
 GetEnv ProcessEnvironment() {
   return [](const char* name) { return static_cast<const char*>(std::getenv(name)); };
 }
@@ -85,7 +98,17 @@ absl::StatusOr<Launch> DetectLaunch(const GetEnv& env) {
     break;
   }
   if (const char* addr = env("MASTER_ADDR")) launch.master_addr = addr;
-  absl::StatusOr<int> port = Integer(env, "MASTER_PORT", 0, 1);
+  int default_port = 0;
+  if (launch.launcher == "srun") {
+    // The job's first node hosts the store unless the batch script said otherwise.
+    if (launch.master_addr.empty()) {
+      if (const char* nodelist = env("SLURM_JOB_NODELIST")) launch.master_addr = FirstSlurmHost(nodelist);
+    }
+    absl::StatusOr<int> job = Integer(env, "SLURM_JOB_ID", 0, 0);
+    if (!job.ok()) return job.status();
+    if (*job > 0) default_port = 20000 + *job % 20000;
+  }
+  absl::StatusOr<int> port = Integer(env, "MASTER_PORT", default_port, 1);
   if (!port.ok()) return port.status();
   if (*port > 65535) return absl::InvalidArgumentError(absl::StrCat("MASTER_PORT=", *port, " is not a port"));
   launch.master_port = *port;

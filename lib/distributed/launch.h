@@ -2,8 +2,9 @@
 // torchrun (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
 // TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT), Open MPI's mpirun
 // (OMPI_COMM_WORLD_RANK, _SIZE, _LOCAL_RANK, _LOCAL_SIZE) or SLURM's srun (SLURM_PROCID,
-// SLURM_NTASKS, SLURM_LOCALID, SLURM_NTASKS_PER_NODE; MASTER_ADDR/MASTER_PORT from the batch
-// script). torchrun's variables win over mpirun's, mpirun's over SLURM's (an `srun` step can
+// SLURM_NTASKS, SLURM_LOCALID, SLURM_NTASKS_PER_NODE; MASTER_ADDR/MASTER_PORT when the batch
+// script exports them, else the first host of SLURM_JOB_NODELIST and a port drawn from
+// SLURM_JOB_ID, the same in every task). torchrun's variables win over mpirun's, mpirun's over SLURM's (an `srun` step can
 // start `mpirun`, and torchrun can run under either).
 //
 //   absl::StatusOr<Launch> launch = DetectLaunch(ProcessEnvironment());
@@ -41,6 +42,9 @@ GetEnv ProcessEnvironment();
 // InvalidArgument naming the variable for values that are not numbers or are out of range
 // (RANK >= WORLD_SIZE, ...).
 absl::StatusOr<Launch> DetectLaunch(const GetEnv& env);
+
+// The first host of a SLURM host list: "gpu[07-10,12],cpu3" -> "gpu07"; "" for an empty list.
+std::string FirstSlurmHost(const std::string& nodelist);
 
 }  // namespace forge
 

@@ -60,6 +60,29 @@ TEST(DetectLaunchTest, ReadsMpirunAndSlurmAndPrefersTheInnerLauncher) {
   EXPECT_EQ(slurm->local_world_size, 4);
 }
 
+TEST(DetectLaunchTest, UnderSrunTheStoreIsOnTheFirstNodeUnlessExported) {
+  absl::StatusOr<Launch> slurm = DetectLaunch(Fake({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "16"},
+                                                    {"SLURM_JOB_NODELIST", "gpu[07-08]"}, {"SLURM_JOB_ID", "123456"}}));
+  ASSERT_TRUE(slurm.ok()) << slurm.status();
+  EXPECT_EQ(slurm->master_addr, "gpu07");
+  EXPECT_EQ(slurm->master_port, 20000 + 123456 % 20000);
+  absl::StatusOr<Launch> exported =
+      DetectLaunch(Fake({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "16"}, {"SLURM_JOB_NODELIST", "gpu[07-08]"},
+                         {"SLURM_JOB_ID", "123456"}, {"MASTER_ADDR", "head"}, {"MASTER_PORT", "29500"}}));
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(exported->master_addr, "head");
+  EXPECT_EQ(exported->master_port, 29500);
+}
+
+TEST(FirstSlurmHostTest, ReadsSlurmsHostListForms) {
+  EXPECT_EQ(FirstSlurmHost("node1"), "node1");
+  EXPECT_EQ(FirstSlurmHost("node1,node2"), "node1");
+  EXPECT_EQ(FirstSlurmHost("gpu[07-10,12],cpu3"), "gpu07");
+  EXPECT_EQ(FirstSlurmHost("gpu[3,5-6]"), "gpu3");
+  EXPECT_EQ(FirstSlurmHost("rack[1-2]-gpu,x"), "rack1-gpu");
+  EXPECT_EQ(FirstSlurmHost(""), "");
+}
+
 TEST(DetectLaunchTest, RefusesValuesThatCannotBeNamingTheVariable) {
   for (const auto& variables : std::vector<std::map<std::string, std::string>>{
            {{"RANK", "2"}, {"WORLD_SIZE", "2"}},
