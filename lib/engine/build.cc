@@ -42,6 +42,11 @@ absl::StatusOr<ResNet> BuildModel(const TrainConfig& config, int64_t num_classes
   absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName(config.model().name(), num_classes);
   if (!options.ok()) return options.status();
   options->zero_init_residual = config.model().zero_init_residual();
+  const double stochastic_depth = config.model().stochastic_depth();
+  if (!(stochastic_depth >= 0 && stochastic_depth < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("model.stochastic_depth ", stochastic_depth, " is not in [0, 1)"));
+  }
+  options->stochastic_depth = stochastic_depth;
   torch::manual_seed(config.seed());
   if (config.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   return ResNet(*options);

@@ -193,8 +193,9 @@ TEST(TrainerTest, AnotherConfigInTheSameRunDirIsRefused) {
 TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
  for (const char* optimizer : {"optimizer.sgd.momentum=0.9", "optimizer.adamw={}"}) {
   SCOPED_TRACE(optimizer);
+  // Stochastic depth draws from torch's generator: the checkpoint's copy of it must resume too.
   const std::vector<std::string> overrides = {"data.batch_size=4", "epochs=2", "schedule.one_cycle={}",
-                                              "schedule.peak_lr=0.05", optimizer};
+                                              "schedule.peak_lr=0.05", "model.stochastic_depth=0.3", optimizer};
   const TrainOptions straight = Options("straight", overrides);
   ASSERT_TRUE(RunTraining(straight).ok());
 
@@ -273,6 +274,14 @@ TEST(TrainerTest, FreezingTheLrContinuesAtTheLastOrAGivenValue) {
   options.extend_epochs = 4;
   options.freeze_lr = "fast";
   EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options)));
+}
+
+TEST(TrainerTest, AStochasticDepthOutsideZeroToOneIsRefusedNamingTheField) {
+  for (const char* rate : {"model.stochastic_depth=1", "model.stochastic_depth=-0.1"}) {
+    const absl::Status status = RunTraining(Options("stochastic_depth", {rate}));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "model.stochastic_depth")) << status;
+  }
 }
 
 TEST(TrainerTest, ALockedRunDirIsRefused) {

@@ -54,6 +54,19 @@ BatchNorm2d BatchNorm(int64_t channels) {
 
 torch::nn::ReLU InplaceRelu() { return torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)); }
 
+// The residual branch of a batch with each sample's branch dropped with probability `rate` and
+// the rest scaled by 1 / (1 - rate) (torchvision.ops.stochastic_depth, mode "row"); `branch`
+// itself outside training or at rate 0.
+torch::Tensor DropPath(const torch::Tensor& branch, double rate, bool training) {
+  if (!training || rate <= 0) return branch;
+  const double survival = 1 - rate;
+  std::vector<int64_t> per_sample(static_cast<size_t>(branch.dim()), 1);
+  per_sample[0] = branch.size(0);
+  torch::Tensor noise = torch::empty(per_sample, branch.options()).bernoulli_(survival);
+  if (survival > 0) noise.div_(survival);
+  return branch * noise;
+}
+
 // What ResNetImpl needs of a block besides Module: a forward pass that reports to an observer,
 // and the BN that zero_init_residual zeroes.
 class ResidualBlock {
@@ -62,6 +75,11 @@ class ResidualBlock {
   virtual torch::Tensor Forward(torch::Tensor x, const ForwardObserver* observer,
                                 const std::string& path) = 0;
   virtual BatchNorm2d& LastBatchNorm() = 0;
+  // The probability of dropping this block's branch in training (stochastic depth).
+  void set_drop_rate(double rate) { drop_rate_ = rate; }
+
+ protected:
+  double drop_rate_ = 0;
 };
 
 torch::Tensor RunSequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
@@ -102,7 +120,7 @@ class BasicBlockImpl : public torch::nn::Cloneable<BasicBlockImpl>, public Resid
     out = Observe(observer, path, "bn1", bn1(out));
     out = Observe(observer, path, "relu", relu(out));
     out = Observe(observer, path, "conv2", conv2(out));
-    out = Observe(observer, path, "bn2", bn2(out));
+    out = DropPath(Observe(observer, path, "bn2", bn2(out)), drop_rate_, is_training());
     if (!downsample.is_empty()) {
       identity = Observe(observer, path, "downsample",
                          RunSequential(*downsample, x, observer, JoinPath(path, "downsample")));
@@ -157,7 +175,7 @@ class BottleneckImpl : public torch::nn::Cloneable<BottleneckImpl>, public Resid
     out = Observe(observer, path, "bn2", bn2(out));
     out = Observe(observer, path, "relu", relu(out));
     out = Observe(observer, path, "conv3", conv3(out));
-    out = Observe(observer, path, "bn3", bn3(out));
+    out = DropPath(Observe(observer, path, "bn3", bn3(out)), drop_rate_, is_training());
     if (!downsample.is_empty()) {
       identity = Observe(observer, path, "downsample",
                          RunSequential(*downsample, x, observer, JoinPath(path, "downsample")));
@@ -233,6 +251,7 @@ std::string ResNetName(const ResNetOptions& options) { return absl::StrCat("resn
 ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   CHECK(FindDepth(options_.depth) != nullptr) << "unsupported ResNet depth " << options_.depth;
   CHECK_GE(options_.num_classes, 1);
+  CHECK(options_.stochastic_depth >= 0 && options_.stochastic_depth < 1) << options_.stochastic_depth;
   reset();
 }
 
@@ -268,6 +287,16 @@ void ResNetImpl::reset() {
       bn->weight.fill_(1.0);
       bn->bias.zero_();
     }
+  }
+  // Stochastic depth: torch.linspace(0, rate, blocks), in the blocks' order.
+  std::vector<ResidualBlock*> blocks;
+  for (const std::shared_ptr<torch::nn::Module>& module : modules(/*include_self=*/false)) {
+    if (auto* block = dynamic_cast<ResidualBlock*>(module.get())) blocks.push_back(block);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    blocks[i]->set_drop_rate(blocks.size() == 1 ? 0.0
+                                                 : options_.stochastic_depth * static_cast<double>(i) /
+                                                       static_cast<double>(blocks.size() - 1));
   }
   // After the loop above: modules() lists a block before its BNs.
   if (options_.zero_init_residual) {

@@ -22,6 +22,11 @@ struct ResNetOptions {
   int depth = 50;                   // 18, 34, 50, 101 or 152
   int64_t num_classes = 1000;       // at least 1
   bool zero_init_residual = false;  // zero-init the last BN weight of each residual block
+  // Stochastic depth (drop path): in training, each residual block's branch is dropped for a
+  // whole sample with a probability rising linearly over the blocks from 0 (the first) to this
+  // (the last), as timm's drop_path_rate, and the kept ones scaled by 1 / (1 - p), as
+  // torchvision.ops.stochastic_depth(mode="row"). Draws from torch's global generator. In [0, 1).
+  double stochastic_depth = 0;
 };
 
 // "resnet18", "resnet34", "resnet50", "resnet101" or "resnet152" -> options with that depth and

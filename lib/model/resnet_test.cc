@@ -1,9 +1,11 @@
 #include "lib/model/resnet.h"
 
 #include <ATen/autocast_mode.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -411,6 +413,51 @@ TEST_F(ResNetTest, CpuBf16AutocastTrainingStepGivesFloatGradients) {
 
 namespace forge {
 namespace {
+
+// Stochastic depth drops a block's whole branch for some samples in training (the block then
+// passes its input through: a ReLU of a ReLU's output) and doubles the others' at rate 0.5; never
+// in evaluation, and never in the first block (rate 0 there, rising linearly to the last's).
+TEST(StochasticDepthTest, DropsWholeBranchesPerSampleInTrainingOnly) {
+  ResNetOptions options;
+  options.depth = 18;
+  options.num_classes = 10;
+  options.stochastic_depth = 0.5;
+  torch::manual_seed(1);
+  ResNet model(options);
+  ResNetOptions plain_options = options;
+  plain_options.stochastic_depth = 0;
+  ResNet plain(plain_options);
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < model->parameters().size(); ++i) plain->parameters()[i].copy_(model->parameters()[i]);
+  }
+  const torch::Tensor x = torch::randn({16, 3, 64, 64});
+  model->eval();
+  plain->eval();
+  EXPECT_TRUE(torch::equal(model->forward(x), plain->forward(x))) << "evaluation keeps every branch";
+
+  model->train();
+  std::map<std::string, torch::Tensor> outputs;
+  torch::manual_seed(2);
+  model->ForwardObserved(x, [&](const std::string& path, const torch::Tensor& out) { outputs[path] = out.clone(); });
+  const auto passed_through = [&](const std::string& block, const std::string& input) {
+    int count = 0;
+    for (int64_t n = 0; n < x.size(0); ++n) count += torch::equal(outputs[block][n], outputs[input][n]);
+    return count;
+  };
+  const int last = passed_through("layer4.1", "layer4.0");  // rate 0.5: about half the samples
+  EXPECT_GT(last, 0);
+  EXPECT_LT(last, 16);
+  // As torchvision.ops.stochastic_depth(branch, 0.5, "row", training=True): each sample's branch
+  // times bernoulli(0.5) / 0.5, added to the block's input.
+  for (int64_t n = 0; n < x.size(0); ++n) {
+    const torch::Tensor input = outputs["layer4.0"][n], branch = outputs["layer4.1.bn2"][n];
+    const torch::Tensor out = outputs["layer4.1"][n];
+    EXPECT_TRUE(torch::equal(out, torch::relu(input)) || torch::allclose(out, torch::relu(branch * 2 + input)))
+        << "sample " << n;
+  }
+  EXPECT_EQ(passed_through("layer1.0", "maxpool"), 0) << "the first block's rate is 0";
+}
 
 // Synchronised over a group of one (the sum is the identity), a batch norm must compute what
 // torch::nn::BatchNorm2d computes: outputs, gradients and running statistics.
