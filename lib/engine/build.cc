@@ -89,8 +89,10 @@ absl::StatusOr<Optimization> BuildOptimization(const TrainConfig& config, ResNet
   Optimization optimization;
   optimization.optimizer = std::move(*optimizer);
   optimization.scaler = std::make_unique<GradScaler>(config.precision() == "fp16");
+  absl::StatusOr<MixingOptions> mixing = MixingOptionsOf(config);
+  if (!mixing.ok()) return mixing.status();
   optimization.step = std::make_unique<TrainStep>(config, model, *optimization.optimizer, *optimization.scaler,
-                                                  device, group);
+                                                  device, group, *mixing);
   return optimization;
 }
 

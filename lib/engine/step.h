@@ -25,7 +25,9 @@
 #include "lib/engine/process_group.h"
 #include "lib/model/resnet.h"
 #include "lib/train/autocast.h"
+#include "absl/status/statusor.h"
 #include "lib/train/grad_scaler.h"
+#include "lib/train/mixing.h"
 #include "lib/train/optimizer.h"
 #include "proto/train_config.pb.h"
 
@@ -36,7 +38,22 @@ namespace forge {
 struct MicroBatchResult {
   torch::Tensor logits;  // detached
   torch::Tensor loss;    // detached float32 scalar: the micro-batch's mean loss (unscaled, undivided)
+  torch::Tensor labels;  // what accuracy counts: the labels, or each image's dominant one when mixed
 };
+
+// Whether a micro-batch is mixed (config.mixing), and the seed of its draws: the same for the
+// same micro-batch of a resumed run.
+struct MicroBatchMixing {
+  bool enabled = false;
+  uint64_t seed = 0;
+};
+
+// config.mixing as MixingOptions (defaults resolved); InvalidArgument naming the field for a
+// negative alpha or a probability outside [0, 1].
+absl::StatusOr<MixingOptions> MixingOptionsOf(const TrainConfig& config);
+
+// Whether config.mixing mixes the batches of `epoch` (1-based).
+bool MixesIn(const TrainConfig& config, int epoch);
 
 // InvalidArgument for config.precision fp16 on a device other than CUDA.
 absl::Status CheckPrecision(const TrainConfig& config, torch::Device device);
@@ -46,13 +63,15 @@ class TrainStep {
   // Keeps references: everything must outlive the TrainStep. `group`: the processes training the
   // model together; null for one process.
   TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Optimizer& optimizer, GradScaler& scaler,
-            torch::Device device, ProcessGroup* group = nullptr);
+            torch::Device device, ProcessGroup* group = nullptr, MixingOptions mixing = MixingOptions());
 
   // The model's forward pass under the config's autocast (also what validation runs).
   torch::Tensor Forward(const torch::Tensor& images);
 
-  // Forward and backward of one micro-batch: `images` normalised, `labels` on the device.
-  MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels);
+  // Forward and backward of one micro-batch: `images` normalised, `labels` on the device; mixed
+  // (config.mixing) when `mixing` says so.
+  MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels,
+                              const MicroBatchMixing& mixing = MicroBatchMixing());
 
   // The optimizer step with the gradients of the grad_accumulation micro-batches since the last
   // one, at learning rate `lr`. Internal error when called after another number of micro-batches.
@@ -67,6 +86,7 @@ class TrainStep {
   torch::optim::Optimizer& optimizer_;
   GradScaler& scaler_;
   ProcessGroup* const group_;
+  const MixingOptions mixing_;
   int micro_batches_ = 0;  // accumulated since the last step
   std::optional<FusedStepper> fused_;  // when the optimizer has a fused step
   const c10::DeviceType device_type_;

@@ -19,6 +19,7 @@
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
+#include "lib/data/random.h"
 #include "lib/engine/build.h"
 #include "lib/engine/config.h"
 #include "lib/engine/device_batch.h"
@@ -439,6 +440,12 @@ absl::Status Trainer::Setup() {
                                config_.model().name(), device_.str(), train_data_->classes().size(),
                                train_data_->size(), steps_per_epoch_, config_.epochs(),
                                PeakLr(config_.schedule(), batch));
+  if (config_.mixing().mixup_alpha() > 0 || config_.mixing().cutmix_alpha() > 0) {
+    LOG(INFO) << absl::StrFormat(
+        "mixing batches: MixUp alpha %g, CutMix alpha %g%s; training top-1/top-5 count each image's dominant label",
+        config_.mixing().mixup_alpha(), config_.mixing().cutmix_alpha(),
+        config_.mixing().last_epoch() > 0 ? absl::StrCat(", until epoch ", config_.mixing().last_epoch()) : "");
+  }
   if (group_.size() > 1) {
     LOG(INFO) << absl::StrFormat("rank %d of %d: %d images per micro-batch of the global batch %d%s", group_.rank(),
                                  group_.size(), micro_batch_, batch,
@@ -552,6 +559,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
                        (micro_batches - resumed.micro_batches()) * micro_batch_);
   TrainStep& step_arithmetic = *optimization_.step;
+  const bool mixing = MixesIn(config_, epoch);
   DeviceBatchCopier copier(device_);
   Batch batch;
   int64_t micro = resumed.micro_batches();
@@ -561,8 +569,9 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     if (batch.labels.size(0) == 0) continue;
     const DeviceBatch on_device = copier.Copy(batch);
     const MicroBatchResult micro_result =
-        step_arithmetic.Accumulate((*normalizer_)(on_device.images, config_.channels_last()), on_device.labels);
-    counts.Add(micro_result.logits, on_device.labels, micro_result.loss);
+        step_arithmetic.Accumulate((*normalizer_)(on_device.images, config_.channels_last()), on_device.labels,
+                                   {mixing, MixSeed(MixSeed(config_.seed(), epoch, batch.index), group_.rank())});
+    counts.Add(micro_result.logits, micro_result.labels, micro_result.loss);
     ++micro;
     progress.Add(batch.labels.size(0));
     if (micro % config_.grad_accumulation() != 0) continue;

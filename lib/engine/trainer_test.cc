@@ -21,6 +21,7 @@
 #include "lib/engine/config.h"
 #include "lib/engine/hooks.h"
 #include "lib/engine/run_testing.h"
+#include "lib/engine/step.h"
 #include "testdata/scratch.h"
 
 namespace forge {
@@ -193,9 +194,11 @@ TEST(TrainerTest, AnotherConfigInTheSameRunDirIsRefused) {
 TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
  for (const char* optimizer : {"optimizer.sgd.momentum=0.9", "optimizer.adamw={}"}) {
   SCOPED_TRACE(optimizer);
-  // Stochastic depth draws from torch's generator: the checkpoint's copy of it must resume too.
+  // Stochastic depth draws from torch's generator: the checkpoint's copy of it must resume too;
+  // mixing draws from seeds of (seed, epoch, batch).
   const std::vector<std::string> overrides = {"data.batch_size=4", "epochs=2", "schedule.one_cycle={}",
-                                              "schedule.peak_lr=0.05", "model.stochastic_depth=0.3", optimizer};
+                                              "schedule.peak_lr=0.05", "model.stochastic_depth=0.3",
+                                              "mixing.mixup_alpha=0.2", "mixing.cutmix_alpha=1.0", optimizer};
   const TrainOptions straight = Options("straight", overrides);
   ASSERT_TRUE(RunTraining(straight).ok());
 
@@ -274,6 +277,26 @@ TEST(TrainerTest, FreezingTheLrContinuesAtTheLastOrAGivenValue) {
   options.extend_epochs = 4;
   options.freeze_lr = "fast";
   EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options)));
+}
+
+TEST(MixingConfigTest, MixesUntilTheLastEpochAndRefusesBadValuesNamingTheField) {
+  TrainConfig config;
+  EXPECT_FALSE(MixesIn(config, 1));
+  config.mutable_mixing()->set_cutmix_alpha(1.0);
+  config.mutable_mixing()->set_last_epoch(3);
+  EXPECT_TRUE(MixesIn(config, 3));
+  EXPECT_FALSE(MixesIn(config, 4));
+  absl::StatusOr<MixingOptions> options = MixingOptionsOf(config);
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->probability, 1.0);
+  EXPECT_EQ(options->switch_probability, 0.5);
+  for (const char* bad : {"mixing.mixup_alpha=-1", "mixing.probability=1.5", "mixing.switch_probability=-0.1",
+                          "mixing.last_epoch=-2"}) {
+    const absl::Status status = RunTraining(Options("bad_mixing", {bad}));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), std::string(bad).substr(0, std::string(bad).find('='))))
+        << status;
+  }
 }
 
 TEST(TrainerTest, AStochasticDepthOutsideZeroToOneIsRefusedNamingTheField) {
