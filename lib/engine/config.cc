@@ -128,6 +128,9 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
       FORGE_DEFAULT(one_cycle, pct_start, 0.25);
       FORGE_DEFAULT(one_cycle, div_factor, 25.0);
       FORGE_DEFAULT(one_cycle, final_div_factor, 1e4);
+      FORGE_DEFAULT(one_cycle, cycle_momentum, true);
+      FORGE_DEFAULT(one_cycle, base_momentum, 0.85);
+      FORGE_DEFAULT(one_cycle, max_momentum, 0.95);
       if (!(one_cycle->pct_start() > 0 && one_cycle->pct_start() < 1)) {
         return Invalid("schedule.one_cycle.pct_start", "must be in (0, 1)");
       }
@@ -187,6 +190,15 @@ absl::Status CheckSameRun(const TrainConfig& saved, const TrainConfig& given) {
   TrainConfig other = given;
   other.clear_schedule_changes();
   CopyRunSettings(other, &original);
+  // Fields newer than the run: it goes on as it ran (a OneCycle run saved before momentum
+  // cycling existed keeps its fixed momentum), whatever the command's config says of them.
+  if (original.schedule().has_one_cycle() && !original.schedule().one_cycle().has_cycle_momentum() &&
+      other.schedule().has_one_cycle()) {
+    OneCycleConfig* one_cycle = other.mutable_schedule()->mutable_one_cycle();
+    one_cycle->clear_cycle_momentum();
+    one_cycle->clear_base_momentum();
+    one_cycle->clear_max_momentum();
+  }
   google::protobuf::util::MessageDifferencer differencer;
   std::string report;
   differencer.ReportDifferencesToString(&report);

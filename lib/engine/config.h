@@ -26,7 +26,9 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config);
 // for the settings that do not change what the run computes (data.loader_threads,
 // data.prefetch_batches, checkpoint, log_every_steps), with the epochs the run had before its
 // schedule changes (so the command that started a run, rerun unchanged, continues it even after
-// --extend_epochs). FailedPrecondition listing the differences otherwise.
+// --extend_epochs), and without the fields the run's config predates (a OneCycle run saved
+// before cycle_momentum existed continues with its fixed momentum). FailedPrecondition listing
+// the differences otherwise.
 absl::Status CheckSameRun(const TrainConfig& saved, const TrainConfig& given);
 
 // `saved` with the run settings (see CheckSameRun) of `given`.

@@ -79,6 +79,19 @@ TEST(ConfigTest, CheckpointDefaultsAndLimits) {
   }
 }
 
+TEST(ConfigTest, ARunSavedBeforeMomentumCyclingContinuesWithItsFixedMomentum) {
+  TrainConfig saved = Resolved({"schedule.one_cycle={}"});
+  ASSERT_TRUE(saved.schedule().one_cycle().cycle_momentum()) << "new runs cycle it";
+  saved.mutable_schedule()->mutable_one_cycle()->clear_cycle_momentum();  // as an older run saved it
+  saved.mutable_schedule()->mutable_one_cycle()->clear_base_momentum();
+  saved.mutable_schedule()->mutable_one_cycle()->clear_max_momentum();
+  const TrainConfig given = Resolved({"schedule.one_cycle={}"});
+  EXPECT_TRUE(CheckSameRun(saved, given).ok());
+  EXPECT_FALSE(ContinueRunWith(saved, given).schedule().one_cycle().has_cycle_momentum());
+  // A run that has the field is compared on it.
+  EXPECT_FALSE(CheckSameRun(given, Resolved({"schedule.one_cycle={cycle_momentum: false}"})).ok());
+}
+
 TEST(ConfigTest, SameRunIgnoresRunSettingsOnly) {
   const TrainConfig saved = Resolved({});
   EXPECT_TRUE(CheckSameRun(saved, Resolved({})).ok());

@@ -80,13 +80,14 @@ MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch:
   return {logits.detach(), loss.detach(), mixed.dominant_labels()};
 }
 
-absl::Status TrainStep::Apply(double lr) {
+absl::Status TrainStep::Apply(double lr, std::optional<double> momentum) {
   if (micro_batches_ != config_.grad_accumulation()) {
     return absl::InternalError(absl::StrCat("a step applied after ", micro_batches_, " micro-batches instead of ",
                                             config_.grad_accumulation()));
   }
   micro_batches_ = 0;
   SetLearningRate(optimizer_, lr);
+  if (momentum) SetMomentum(optimizer_, *momentum);
   const double clip = config_.grad_clip_norm();
   if (fused_) {
     if (clip > 0) {

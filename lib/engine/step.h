@@ -74,8 +74,8 @@ class TrainStep {
                               const MicroBatchMixing& mixing = MicroBatchMixing());
 
   // The optimizer step with the gradients of the grad_accumulation micro-batches since the last
-  // one, at learning rate `lr`. Internal error when called after another number of micro-batches.
-  absl::Status Apply(double lr);
+  // one, at learning rate `lr` (and `momentum`, SGD's or AdamW's beta1, when the schedule cycles it). Internal error when called after another number of micro-batches.
+  absl::Status Apply(double lr, std::optional<double> momentum = std::nullopt);
 
   // Puts the optimizer's state where a checkpoint reads it (AdamW's step counts; a host sync).
   void SyncOptimizerState();

@@ -582,7 +582,9 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     event.epochs = epoch - 1 + static_cast<double>(micro) / micro_batches;
     event.lr = schedule_->LrAt(event.step);
     event.logged = event.step % config_.log_every_steps() == 0;
-    if (absl::Status status = step_arithmetic.Apply(event.lr); !status.ok()) return status;
+    if (absl::Status status = step_arithmetic.Apply(event.lr, schedule_->MomentumAt(event.step)); !status.ok()) {
+      return status;
+    }
     state_.set_step(event.step + 1);
     if (event.logged) {
       // The one read from the device in a logged step; the others read nothing.

@@ -17,6 +17,9 @@
 #include "proto/train_log.pb.h"
 #include "testdata/tiny_training_inputs.h"
 #include "lib/train/checkpoint.h"
+#include "lib/train/optimizer.h"
+#include "lib/train/schedule.h"
+#include "lib/model/resnet.h"
 #include "proto/checkpoint.pb.h"
 #include "lib/engine/config.h"
 #include "lib/engine/hooks.h"
@@ -297,6 +300,29 @@ TEST(MixingConfigTest, MixesUntilTheLastEpochAndRefusesBadValuesNamingTheField) 
     EXPECT_TRUE(absl::StrContains(status.message(), std::string(bad).substr(0, std::string(bad).find('='))))
         << status;
   }
+}
+
+// OneCycle cycles the momentum by default: the checkpoint's optimizer holds the momentum of the
+// last step's position on the cycle, as PyTorch's OneCycleLR leaves it.
+TEST(TrainerTest, OneCycleCyclesTheMomentumIntoTheOptimizer) {
+  const TrainOptions options = Options("momentum", {"schedule.one_cycle={}", "schedule.peak_lr=0.05"});
+  ASSERT_TRUE(RunTraining(options).ok());
+  absl::StatusOr<TrainState> state = ReadTrainState(options.run_dir + "/checkpoints/last.ckpt");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_TRUE(state->config().schedule().one_cycle().cycle_momentum());
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeRunSchedule(state->config(), 0.05, 5);
+  ASSERT_TRUE(schedule.ok()) << schedule.status();
+  ASSERT_TRUE((*schedule)->MomentumAt(4).has_value());
+  absl::StatusOr<ResNetOptions> model_options = ResNetOptionsFromName("resnet18", 10);
+  ASSERT_TRUE(model_options.ok());
+  ResNet model(*model_options);
+  absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =
+      MakeOptimizer(state->config().optimizer(), *model, 0.05);
+  ASSERT_TRUE(optimizer.ok());
+  ASSERT_TRUE(LoadCheckpoint(options.run_dir + "/checkpoints/last.ckpt", nullptr, *model, optimizer->get()).ok());
+  const auto& sgd = static_cast<torch::optim::SGDOptions&>((*optimizer)->param_groups()[0].options());
+  EXPECT_DOUBLE_EQ(sgd.momentum(), *(*schedule)->MomentumAt(4));
+  EXPECT_NE(sgd.momentum(), 0.9) << "not the configured momentum";
 }
 
 TEST(TrainerTest, AStochasticDepthOutsideZeroToOneIsRefusedNamingTheField) {

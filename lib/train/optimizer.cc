@@ -1,4 +1,4 @@
-// MakeOptimizer and SetLearningRate of optimizer.h.
+// MakeOptimizer, SetLearningRate and SetMomentum of optimizer.h.
 #include "lib/train/optimizer.h"
 
 #include <cmath>
@@ -99,6 +99,16 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const Opt
 
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
   for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+void SetMomentum(torch::optim::Optimizer& optimizer, double momentum) {
+  for (torch::optim::OptimizerParamGroup& group : optimizer.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) {
+      sgd->momentum(momentum);
+    } else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&group.options())) {
+      adamw->betas({momentum, std::get<1>(adamw->betas())});
+    }
+  }
 }
 
 bool SupportsFusedStep(const torch::optim::Optimizer& optimizer) {

@@ -36,6 +36,10 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(const Opt
 // Sets the learning rate of every param group of `optimizer`.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
 
+// Sets the momentum of every param group: SGD's momentum, AdamW's beta1 (as PyTorch's OneCycleLR
+// does with cycle_momentum). Other optimizers are left alone.
+void SetMomentum(torch::optim::Optimizer& optimizer, double momentum);
+
 // Whether FusedStepper can step `optimizer`: LibTorch's SGD (dampening 0) or AdamW.
 bool SupportsFusedStep(const torch::optim::Optimizer& optimizer);
 

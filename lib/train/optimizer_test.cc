@@ -144,6 +144,28 @@ TEST(OptimizerTest, SkipsFrozenParametersAndEmptyGroups) {
   EXPECT_EQ(static_cast<torch::optim::SGDOptions&>((*optimizer)->param_groups()[0].options()).weight_decay(), 0.0);
 }
 
+TEST(OptimizerTest, SetMomentumSetsSgdsMomentumAndAdamWsBeta1) {
+  torch::nn::Linear model(3, 2);
+  OptimizerConfig sgd, adamw;
+  sgd.mutable_sgd()->set_momentum(0.9);
+  adamw.mutable_adamw()->set_beta1(0.9);
+  adamw.mutable_adamw()->set_beta2(0.99);
+  for (const OptimizerConfig& config : {sgd, adamw}) {
+    absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer = MakeOptimizer(config, *model, 0.1);
+    ASSERT_TRUE(optimizer.ok()) << optimizer.status();
+    SetMomentum(**optimizer, 0.85);
+    for (torch::optim::OptimizerParamGroup& group : (*optimizer)->param_groups()) {
+      if (config.has_sgd()) {
+        EXPECT_EQ(static_cast<torch::optim::SGDOptions&>(group.options()).momentum(), 0.85);
+      } else {
+        const auto betas = static_cast<torch::optim::AdamWOptions&>(group.options()).betas();
+        EXPECT_EQ(std::get<0>(betas), 0.85);
+        EXPECT_EQ(std::get<1>(betas), 0.99);
+      }
+    }
+  }
+}
+
 TEST(OptimizerTest, SetLearningRateChangesEveryGroup) {
   torch::nn::Sequential model(torch::nn::Linear(4, 3), torch::nn::BatchNorm1d(3));
   absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> optimizer =

@@ -38,23 +38,30 @@ class ClampedSchedule : public LrSchedule {
   double LrAtPosition(double position) const final {
     return Lr(std::clamp(position, 0.0, static_cast<double>(total_steps_ - 1)));
   }
+  std::optional<double> MomentumAtPosition(double position) const final {
+    return Momentum(std::clamp(position, 0.0, static_cast<double>(total_steps_ - 1)));
+  }
 
  protected:
   // `step` is a whole step number except in re-laid schedules (MakeRunSchedule).
   virtual double Lr(double step) const = 0;
+  virtual std::optional<double> Momentum(double step) const { return std::nullopt; }
   const int64_t total_steps_;
 };
 
 // OneCycleLR.get_lr() with anneal_strategy='cos', three_phase=False.
 class OneCycle final : public ClampedSchedule {
  public:
-  OneCycle(double peak, int64_t total_steps, double pct_start, double div_factor, double final_div_factor)
+  // momentum: (base_momentum, max_momentum) to cycle it, nullopt not to.
+  OneCycle(double peak, int64_t total_steps, double pct_start, double div_factor, double final_div_factor,
+           std::optional<std::pair<double, double>> momentum)
       : ClampedSchedule(total_steps),
         initial_lr_(peak / div_factor),
         max_lr_(peak),
         min_lr_(initial_lr_ / final_div_factor),
         warmup_end_(pct_start * static_cast<double>(total_steps) - 1),
-        end_(static_cast<double>(total_steps - 1)) {}
+        end_(static_cast<double>(total_steps - 1)),
+        momentum_(momentum) {}
 
  private:
   static double AnnealCos(double start, double end, double pct) {
@@ -68,10 +75,17 @@ class OneCycle final : public ClampedSchedule {
     if (s <= warmup_end_) return AnnealCos(initial_lr_, max_lr_, Pct(s, 0.0, warmup_end_));
     return AnnealCos(max_lr_, min_lr_, Pct(s, warmup_end_, end_));
   }
+  std::optional<double> Momentum(double s) const override {
+    if (!momentum_) return std::nullopt;
+    const auto [base, top] = *momentum_;
+    if (s <= warmup_end_) return AnnealCos(top, base, Pct(s, 0.0, warmup_end_));
+    return AnnealCos(base, top, Pct(s, warmup_end_, end_));
+  }
 
   const double initial_lr_, max_lr_, min_lr_;
   const double warmup_end_;  // PyTorch's float(pct_start * total_steps) - 1
   const double end_;
+  const std::optional<std::pair<double, double>> momentum_;
 };
 
 // LinearLR warmup, then CosineAnnealingLR (both closed forms).
@@ -191,6 +205,13 @@ class RunSchedule final : public LrSchedule {
     }
     return base_->LrAtPosition(Position(step) + (position - static_cast<double>(step)));
   }
+  std::optional<double> MomentumAtPosition(double position) const override {
+    const int64_t step = static_cast<int64_t>(std::floor(position));
+    for (auto it = freezes_.rbegin(); it != freezes_.rend(); ++it) {
+      if (step >= it->first) return base_->MomentumAtPosition(Position(it->first));
+    }
+    return base_->MomentumAtPosition(Position(step) + (position - static_cast<double>(step)));
+  }
 
  private:
   std::unique_ptr<LrSchedule> base_;
@@ -229,7 +250,18 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const ScheduleConfig& c
       if (!std::isfinite(c.final_div_factor()) || c.final_div_factor() <= 0) {
         return Invalid("one_cycle.final_div_factor", c.final_div_factor(), "must be positive");
       }
-      return std::make_unique<OneCycle>(peak_lr, total_steps, c.pct_start(), c.div_factor(), c.final_div_factor());
+      std::optional<std::pair<double, double>> momentum;
+      if (c.cycle_momentum()) {
+        if (!(c.base_momentum() >= 0 && c.base_momentum() < 1)) {
+          return Invalid("one_cycle.base_momentum", c.base_momentum(), "must be in [0, 1)");
+        }
+        if (!(c.max_momentum() >= 0 && c.max_momentum() < 1)) {
+          return Invalid("one_cycle.max_momentum", c.max_momentum(), "must be in [0, 1)");
+        }
+        momentum.emplace(c.base_momentum(), c.max_momentum());
+      }
+      return std::make_unique<OneCycle>(peak_lr, total_steps, c.pct_start(), c.div_factor(), c.final_div_factor(),
+                                        momentum);
     }
     case ScheduleConfig::kCosine: {
       const CosineConfig& c = config.cosine();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
@@ -30,6 +31,11 @@ class LrSchedule {
   // The same curve between whole steps (position 2.5 lies halfway from step 2 to step 3 in the
   // curve's own formula), which a re-laid schedule samples (MakeRunSchedule).
   virtual double LrAtPosition(double position) const = 0;
+  // The momentum (SGD's, AdamW's beta1) of step `step` for schedules that cycle it (one_cycle
+  // with cycle_momentum: OneCycleLR's, equal to within 1e-12 relative); nullopt: the optimizer
+  // keeps its own.
+  std::optional<double> MomentumAt(int64_t step) const { return MomentumAtPosition(static_cast<double>(step)); }
+  virtual std::optional<double> MomentumAtPosition(double position) const { return std::nullopt; }
 };
 
 // The peak learning rate: config.peak_lr if > 0, else the linear scaling rule
@@ -42,7 +48,9 @@ double PeakLr(const ScheduleConfig& config, int64_t global_batch_size);
 //   one_cycle  OneCycleLR(max_lr=peak, total_steps=T, pct_start, anneal_strategy='cos', div_factor,
 //              final_div_factor, three_phase=False): cosine from peak/div_factor up to peak until
 //              step pct_start*T - 1 (a float, as in PyTorch), then cosine down to
-//              peak/div_factor/final_div_factor at step T - 1. LR only: momentum is not cycled.
+//              peak/div_factor/final_div_factor at step T - 1. With cycle_momentum, the momentum
+//              anneals the other way over the same phases: max_momentum -> base_momentum ->
+//              max_momentum (unset cycle_momentum: not cycled).
 //              Where PyTorch divides by zero (a phase of length 0, e.g. pct_start * T == 1), the
 //              phase's end LR is used.
 //   cosine     W = warmup steps. Step s < W: peak * (f + (1 - f) * s / W), f = warmup_start_factor
@@ -74,7 +82,8 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const ScheduleConfig& c
 //           step T' - 1, T' = epochs_after * steps_per_epoch. The remaining decay is stretched
 //           over the longer run; a finished run (P at the end of the curve) continues at its
 //           final LR.
-//   freeze  from S on, the LR is frozen_lr (across later extensions too, until another freeze).
+//   freeze  from S on, the LR is frozen_lr (across later extensions too, until another freeze),
+//           and a cycled momentum keeps its value of step S.
 // InvalidArgument for changes out of step order, extensions that shorten the run, or a frozen
 // LR that is not positive and finite; otherwise as MakeSchedule.
 //

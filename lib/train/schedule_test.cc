@@ -54,10 +54,19 @@ TEST(ScheduleTest, MatchesPyTorchGoldens) {
     const double actual = it->second->LrAt(step);
     EXPECT_LE(std::abs(actual - expected), kRelativeTolerance * std::abs(expected))
         << line[0] << " step " << step << ": " << actual << " vs PyTorch " << expected;
+    const std::optional<double> momentum = it->second->MomentumAt(step);
+    if (line.size() >= 4) {  // the cycled momentum
+      const double expected_momentum = ParseDouble(line[3]);
+      ASSERT_TRUE(momentum.has_value()) << line[0];
+      EXPECT_LE(std::abs(*momentum - expected_momentum), kRelativeTolerance * expected_momentum)
+          << line[0] << " step " << step << ": momentum " << *momentum << " vs PyTorch " << expected_momentum;
+    } else {
+      EXPECT_FALSE(momentum.has_value()) << line[0] << " cycles no momentum";
+    }
     ++compared[line[0]];
   }
   // Every kind, and every case with its steps.
-  EXPECT_EQ(schedules.size(), 16u);
+  EXPECT_EQ(schedules.size(), 18u);
   EXPECT_EQ(compared.size(), schedules.size());
   EXPECT_EQ(compared["one_cycle_default"], 100);
   EXPECT_EQ(compared["constant"], 10);
@@ -181,6 +190,23 @@ TEST(RunScheduleTest, WithoutChangesIsTheConfiguredSchedule) {
   const auto run = MakeRun(RunConfig("one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }", 10), 7);
   const auto base = Make("one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }", 0.4, 70, 7);
   for (int64_t step = 0; step < 80; ++step) EXPECT_EQ(run->LrAt(step), base->LrAt(step)) << step;
+}
+
+// A cycled momentum follows the LR's curve position: re-laid by an extension, held by a freeze.
+TEST(RunScheduleTest, CycledMomentumFollowsExtensionsAndFreezes) {
+  const std::string cycle =
+      "one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 cycle_momentum: true base_momentum: 0.85 "
+      "max_momentum: 0.95 }";
+  const auto base = Make(cycle, 0.4, 70, 7);
+  const auto extended = MakeRun(RunConfig(cycle, 20, "schedule_changes { at_step: 35 epochs_before: 10 epochs_after: 20 }"), 7);
+  for (int64_t step = 0; step <= 35; ++step) EXPECT_EQ(extended->MomentumAt(step), base->MomentumAt(step)) << step;
+  EXPECT_NEAR(*extended->MomentumAt(139), *base->MomentumAt(69), 1e-12) << "the cycle's end at the new last step";
+  const auto frozen = MakeRun(RunConfig(cycle, 10, "schedule_changes { at_step: 30 epochs_before: 10 epochs_after: 10 "
+                                                   "freeze: true frozen_lr: 0.01 }"), 7);
+  for (int64_t step = 30; step < 80; ++step) EXPECT_EQ(frozen->MomentumAt(step), base->MomentumAt(30)) << step;
+  EXPECT_FALSE(Make("one_cycle { pct_start: 0.3 div_factor: 25 final_div_factor: 1e4 }", 0.4, 70, 7)->MomentumAt(3))
+      << "unset cycle_momentum: not cycled";
+  EXPECT_FALSE(Make("constant {}", 0.4, 70, 7)->MomentumAt(3));
 }
 
 TEST(RunScheduleTest, ExtendingAFinishedRunContinuesAtItsFinalLr) {

@@ -6,7 +6,8 @@ Run by hand from this directory (the Bazel tests never run Python):
 Written with torch 2.11.0. Each case is a line
     config <name> <peak_lr> <total_steps> <steps_per_epoch> <ScheduleConfig text format>
 followed by lines "<name> <step> <lr>", where lr is what scheduler.get_last_lr()[0] returns
-after `step` calls of scheduler.step() (repr: round-trips exactly). Long cases keep every
+after `step` calls of scheduler.step() (repr: round-trips exactly); for the one_cycle cases that
+cycle the momentum, "<name> <step> <lr> <momentum>" with the SGD group's momentum then. Long cases keep every
 SUBSAMPLE-th step plus the steps around the phase boundaries. schedule_test.cc compares
 MakeSchedule(config, peak, total, steps_per_epoch)->LrAt(step) with these to 1e-12 relative.
 
@@ -30,13 +31,15 @@ warnings.filterwarnings("ignore")  # scheduler.step() without a real optimizer.s
 SUBSAMPLE = 97
 
 
-def lrs(make_scheduler, peak, total):
+def lrs(make_scheduler, peak, total, momenta=None):
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=peak, momentum=0.9)
     scheduler = make_scheduler(optimizer)
     out = []
     for _ in range(total):
         out.append(scheduler.get_last_lr()[0])
+        if momenta is not None:
+            momenta.append(optimizer.param_groups[0]["momentum"])
         optimizer.step()
         scheduler.step()
     return out
@@ -46,13 +49,25 @@ def steps(epochs, steps_per_epoch):
     return int(round(epochs * steps_per_epoch))
 
 
-def one_cycle(peak, total, spe, pct_start, div_factor, final_div_factor):
+def one_cycle(peak, total, spe, pct_start, div_factor, final_div_factor, momentum=None):
+    """momentum: None (momentum not cycled), or (base_momentum, max_momentum) to cycle it."""
     text = (f"one_cycle {{ pct_start: {pct_start!r} div_factor: {div_factor!r} "
-            f"final_div_factor: {final_div_factor!r} }}")
+            f"final_div_factor: {final_div_factor!r}")
+    if momentum is None:
+        text += " cycle_momentum: false }"
+        values = lrs(lambda o: torch.optim.lr_scheduler.OneCycleLR(
+            o, max_lr=peak, total_steps=total, pct_start=pct_start, anneal_strategy="cos",
+            div_factor=div_factor, final_div_factor=final_div_factor, three_phase=False,
+            cycle_momentum=False), peak, total)
+        return text, values, [int(pct_start * total)]
+    base, top = momentum
+    text += f" cycle_momentum: true base_momentum: {base!r} max_momentum: {top!r} }}"
+    momenta = []
     values = lrs(lambda o: torch.optim.lr_scheduler.OneCycleLR(
         o, max_lr=peak, total_steps=total, pct_start=pct_start, anneal_strategy="cos",
-        div_factor=div_factor, final_div_factor=final_div_factor, three_phase=False), peak, total)
-    return text, values, [int(pct_start * total)]
+        div_factor=div_factor, final_div_factor=final_div_factor, three_phase=False,
+        cycle_momentum=True, base_momentum=base, max_momentum=top), peak, total, momenta)
+    return text, list(zip(values, momenta)), [int(pct_start * total)]
 
 
 def cosine(peak, total, spe, warmup_epochs, warmup_start_factor, final_lr):
@@ -108,6 +123,8 @@ CASES = [
     ("one_cycle_exact_boundary", 0.1, 40, 4, one_cycle, (0.25, 25.0, 1e4)),  # end_step 9.0
     ("one_cycle_pct_rounds_up", 1.0, 10, 5, one_cycle, (0.3, 25.0, 1e4)),  # 0.3*10 = 3.0000000000000004
     ("one_cycle_long", 0.8, 50050, 5005, one_cycle, (0.25, 25.0, 1e4)),
+    ("one_cycle_momentum_default", 0.4, 100, 10, one_cycle, (0.25, 25.0, 1e4, (0.85, 0.95))),
+    ("one_cycle_momentum_tiny_recipe", 0.2, 97, 8, one_cycle, (0.3, 10.0, 100.0, (0.8, 0.9))),
     ("cosine_warmup", 0.5, 120, 10, cosine, (2.0, 0.1, 1e-4)),
     ("cosine_fractional_warmup", 0.3, 77, 6, cosine, (1.5, 0.01, 0.0)),
     ("cosine_no_warmup", 0.1, 50, 5, cosine, (0.0, 0.0, 0.0)),
@@ -131,7 +148,10 @@ def main():
         for b in boundaries + [total - 1]:
             keep.update(s for s in range(b - 2, b + 3) if 0 <= s < total)
         for s in sorted(keep):
-            lines.append(f"{name} {s} {values[s]!r}")
+            if isinstance(values[s], tuple):
+                lines.append(f"{name} {s} {values[s][0]!r} {values[s][1]!r}")
+            else:
+                lines.append(f"{name} {s} {values[s]!r}")
     with open("schedule_golden.txt", "w") as f:
         f.write("\n".join(lines) + "\n")
 
