@@ -47,6 +47,7 @@ absl::StatusOr<ResNet> BuildModel(const TrainConfig& config, int64_t num_classes
     return absl::InvalidArgumentError(absl::StrCat("model.stochastic_depth ", stochastic_depth, " is not in [0, 1)"));
   }
   options->stochastic_depth = stochastic_depth;
+  options->blurpool = config.model().blurpool();
   torch::manual_seed(config.seed());
   if (config.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   return ResNet(*options);

@@ -201,6 +201,7 @@ TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
   // mixing draws from seeds of (seed, epoch, batch).
   const std::vector<std::string> overrides = {"data.batch_size=4", "epochs=2", "schedule.one_cycle={}",
                                               "schedule.peak_lr=0.05", "model.stochastic_depth=0.3",
+                                              "model.blurpool=true",
                                               "mixing.mixup_alpha=0.2", "mixing.cutmix_alpha=1.0", optimizer};
   const TrainOptions straight = Options("straight", overrides);
   ASSERT_TRUE(RunTraining(straight).ok());

@@ -54,6 +54,17 @@ BatchNorm2d BatchNorm(int64_t channels) {
 
 torch::nn::ReLU InplaceRelu() { return torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)); }
 
+}  // namespace
+
+torch::Tensor Blur(const torch::Tensor& x) {
+  const int64_t channels = x.size(1);
+  const torch::Tensor row = torch::tensor({1.0, 2.0, 1.0}, x.options()) / 4.0;
+  const torch::Tensor filter = torch::outer(row, row).expand({channels, 1, 3, 3}).contiguous();
+  return torch::conv2d(x, filter, /*bias=*/{}, /*stride=*/1, /*padding=*/1, /*dilation=*/1, /*groups=*/channels);
+}
+
+namespace {
+
 // The residual branch of a batch with each sample's branch dropped with probability `rate` and
 // the rest scaled by 1 / (1 - rate) (torchvision.ops.stochastic_depth, mode "row"); `branch`
 // itself outside training or at rate 0.
@@ -77,9 +88,17 @@ class ResidualBlock {
   virtual BatchNorm2d& LastBatchNorm() = 0;
   // The probability of dropping this block's branch in training (stochastic depth).
   void set_drop_rate(double rate) { drop_rate_ = rate; }
+  // Whether the inputs of the block's strided convolutions are blurred first (BlurPool).
+  void set_blurpool(bool blurpool) { blurpool_ = blurpool; }
 
  protected:
+  // `x` blurred when BlurPool applies to a convolution of this block with `stride` and
+  // `in_channels` inputs (FFCV: stride > 1 and at least 16 input channels).
+  torch::Tensor BlurFor(const torch::Tensor& x, int64_t stride, int64_t in_channels) const {
+    return blurpool_ && stride > 1 && in_channels >= 16 ? Blur(x) : x;
+  }
   double drop_rate_ = 0;
+  bool blurpool_ = false;
 };
 
 torch::Tensor RunSequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
@@ -116,14 +135,15 @@ class BasicBlockImpl : public torch::nn::Cloneable<BasicBlockImpl>, public Resid
   torch::Tensor Forward(torch::Tensor x, const ForwardObserver* observer,
                         const std::string& path) override {
     torch::Tensor identity = x;
-    torch::Tensor out = Observe(observer, path, "conv1", conv1(x));
+    const torch::Tensor blurred = BlurFor(x, stride_, in_planes_);
+    torch::Tensor out = Observe(observer, path, "conv1", conv1(blurred));
     out = Observe(observer, path, "bn1", bn1(out));
     out = Observe(observer, path, "relu", relu(out));
     out = Observe(observer, path, "conv2", conv2(out));
     out = DropPath(Observe(observer, path, "bn2", bn2(out)), drop_rate_, is_training());
     if (!downsample.is_empty()) {
       identity = Observe(observer, path, "downsample",
-                         RunSequential(*downsample, x, observer, JoinPath(path, "downsample")));
+                         RunSequential(*downsample, blurred, observer, JoinPath(path, "downsample")));
     }
     out += identity;
     return Observe(observer, path, "relu", relu(out));
@@ -171,14 +191,15 @@ class BottleneckImpl : public torch::nn::Cloneable<BottleneckImpl>, public Resid
     torch::Tensor out = Observe(observer, path, "conv1", conv1(x));
     out = Observe(observer, path, "bn1", bn1(out));
     out = Observe(observer, path, "relu", relu(out));
-    out = Observe(observer, path, "conv2", conv2(out));
+    out = Observe(observer, path, "conv2", conv2(BlurFor(out, stride_, planes_)));
     out = Observe(observer, path, "bn2", bn2(out));
     out = Observe(observer, path, "relu", relu(out));
     out = Observe(observer, path, "conv3", conv3(out));
     out = DropPath(Observe(observer, path, "bn3", bn3(out)), drop_rate_, is_training());
     if (!downsample.is_empty()) {
       identity = Observe(observer, path, "downsample",
-                         RunSequential(*downsample, x, observer, JoinPath(path, "downsample")));
+                         RunSequential(*downsample, BlurFor(x, stride_, in_planes_), observer,
+                                       JoinPath(path, "downsample")));
     }
     out += identity;
     return Observe(observer, path, "relu", relu(out));
@@ -294,6 +315,7 @@ void ResNetImpl::reset() {
     if (auto* block = dynamic_cast<ResidualBlock*>(module.get())) blocks.push_back(block);
   }
   for (size_t i = 0; i < blocks.size(); ++i) {
+    blocks[i]->set_blurpool(options_.blurpool);
     blocks[i]->set_drop_rate(blocks.size() == 1 ? 0.0
                                                  : options_.stochastic_depth * static_cast<double>(i) /
                                                        static_cast<double>(blocks.size() - 1));

@@ -27,7 +27,16 @@ struct ResNetOptions {
   // (the last), as timm's drop_path_rate, and the kept ones scaled by 1 / (1 - p), as
   // torchvision.ops.stochastic_depth(mode="row"). Draws from torch's global generator. In [0, 1).
   double stochastic_depth = 0;
+  // BlurPool as FFCV applies it: the input of every convolution with stride 2 and at least 16
+  // input channels (a residual block's strided conv and its downsample's) first blurred by the
+  // depthwise 3x3 filter [1 2 1]^T [1 2 1] / 16, stride 1, padding 1. A fixed filter: no
+  // parameters or buffers are added, so the state dict stays torchvision's.
+  bool blurpool = false;
 };
+
+// BlurPool's blur: `x` (N x C x H x W) convolved per channel with [1 2 1]^T [1 2 1] / 16, zero
+// padding 1 (FFCV's BlurPoolConv2d before its convolution).
+torch::Tensor Blur(const torch::Tensor& x);
 
 // "resnet18", "resnet34", "resnet50", "resnet101" or "resnet152" -> options with that depth and
 // `num_classes`. InvalidArgument naming the accepted names for any other name, and for

@@ -459,6 +459,60 @@ TEST(StochasticDepthTest, DropsWholeBranchesPerSampleInTrainingOnly) {
   EXPECT_EQ(passed_through("layer1.0", "maxpool"), 0) << "the first block's rate is 0";
 }
 
+// FFCV's blur: each channel convolved with [1 2 1]^T [1 2 1] / 16, zero padding 1.
+TEST(BlurPoolTest, BlurIsFfcvsFilter) {
+  torch::manual_seed(4);
+  const torch::Tensor x = torch::randn({2, 3, 5, 6});
+  const torch::Tensor blurred = Blur(x);
+  ASSERT_EQ(blurred.sizes(), x.sizes());
+  const torch::Tensor padded = torch::constant_pad_nd(x, {1, 1, 1, 1});
+  const double w[3] = {1, 2, 1};
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t c = 0; c < 3; ++c) {
+      for (int64_t i = 0; i < 5; ++i) {
+        for (int64_t j = 0; j < 6; ++j) {
+          double sum = 0;
+          for (int di = 0; di < 3; ++di) {
+            for (int dj = 0; dj < 3; ++dj) sum += w[di] * w[dj] * padded[n][c][i + di][j + dj].item<double>();
+          }
+          ASSERT_NEAR(blurred[n][c][i][j].item<double>(), sum / 16, 1e-5);
+        }
+      }
+    }
+  }
+  // Channels are blurred separately, in any memory format.
+  EXPECT_TRUE(torch::allclose(Blur(x.contiguous(torch::MemoryFormat::ChannelsLast)), blurred, 1e-6, 1e-6));
+}
+
+// BlurPool adds no parameters or buffers (torchvision's state dict) and changes only what follows
+// the first strided block: layer1 (stride 1) computes the same, layer2 on differs.
+TEST(BlurPoolTest, BlursStridedBlocksOnlyAndKeepsTheStateDict) {
+  for (int depth : {18, 50}) {
+    ResNetOptions options;
+    options.depth = depth;
+    options.num_classes = 10;
+    torch::manual_seed(6);
+    ResNet plain(options);
+    options.blurpool = true;
+    ResNet blurred(options);
+    const auto plain_state = plain->named_parameters(), blurred_state = blurred->named_parameters();
+    ASSERT_EQ(plain_state.keys(), blurred_state.keys());
+    EXPECT_EQ(plain->named_buffers().keys(), blurred->named_buffers().keys());
+    {
+      torch::NoGradGuard no_grad;
+      for (const auto& item : plain_state) blurred_state[item.key()].copy_(item.value());
+    }
+    plain->eval();
+    blurred->eval();
+    std::map<std::string, torch::Tensor> a, b;
+    const torch::Tensor x = torch::randn({2, 3, 64, 64});
+    plain->ForwardObserved(x, [&](const std::string& path, const torch::Tensor& out) { a[path] = out.clone(); });
+    blurred->ForwardObserved(x, [&](const std::string& path, const torch::Tensor& out) { b[path] = out.clone(); });
+    EXPECT_TRUE(torch::equal(a["layer1"], b["layer1"])) << depth;
+    EXPECT_FALSE(torch::allclose(a["layer2"], b["layer2"])) << depth;
+  }
+}
+
 // Synchronised over a group of one (the sum is the identity), a batch norm must compute what
 // torch::nn::BatchNorm2d computes: outputs, gradients and running statistics.
 TEST(BatchNorm2dTest, SynchronisedOverOneProcessIsTorchsBatchNorm) {
