@@ -146,16 +146,7 @@ class CollectiveGroup final : public ProcessGroup {
     reducer_->prepare_for_backward({});
   }
 
-  bool Any(bool local) override {
-    torch::Tensor flag = torch::full({1}, local ? 1 : 0, torch::TensorOptions(torch::kInt32).device(options_.device));
-    std::vector<at::Tensor> tensors = {flag};
-    bool any = false;
-    Blocking([&] {
-      group_->allreduce(tensors, c10d::AllreduceOptions{c10d::ReduceOp::MAX})->wait();
-      any = flag.item<int32_t>() != 0;
-    });
-    return any;
-  }
+  bool Any(bool local) override { return AnyLater({local})()[0]; }
 
   std::function<Flags()> AnyLater(const Flags& local) override {
     // Filled on the device (no copy from the host to wait for), reduced after the work queued so

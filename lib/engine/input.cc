@@ -1,6 +1,7 @@
 #include "lib/engine/input.h"
 
 #include "lib/data/augment.h"
+#include "lib/util/cores.h"
 
 namespace forge {
 namespace {
@@ -58,12 +59,12 @@ LoaderOptions EvalLoaderOptions(const TrainConfig& config, int batch_size) {
   return options;
 }
 
-LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int threads) {
+LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int local_processes) {
   options.sampler.rank = rank;
   options.sampler.world_size = world_size;
   options.sampler.uneven =
       options.sampler.drop_last_batch ? SamplerOptions::Uneven::kDrop : SamplerOptions::Uneven::kUnequal;
-  if (options.threads == 0) options.threads = threads;
+  if (options.threads == 0) options.threads = CoreShare(local_processes);
   return options;
 }
 

@@ -31,8 +31,9 @@ LoaderOptions CenterCropLoaderOptions(const EvalTransformOptions& transform, int
 // takes the epoch's positions r, r + world_size, ...: see EpochSampler): training batches
 // (drop_last_batch) drop the uneven tail, so that the processes' batch b together are one
 // process's batch b; evaluation gives every image to exactly one process. Loader threads left at
-// 0 become `threads` (the process's share of the machine's cores), unless that is 0 too.
-LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int threads);
+// 0 become this process's share of the cores among the `local_processes` on its machine
+// (CoreShare, lib/util/cores.h).
+LoaderOptions RankShare(LoaderOptions options, int rank, int world_size, int local_processes);
 
 }  // namespace forge
 

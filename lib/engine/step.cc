@@ -69,8 +69,7 @@ torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
 
 MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels,
                                        const MicroBatchMixing& mixing) {
-  const MixedBatch mixed =
-      mixing.enabled ? MixBatch(images, labels, mixing_, mixing.seed) : MixBatch(images, labels, MixingOptions(), 0);
+  const MixedBatch mixed = MixBatch(images, labels, mixing.enabled ? mixing_ : MixingOptions(), mixing.seed);
   const torch::Tensor logits = Forward(mixed.images);
   torch::Tensor loss = MixedCrossEntropy(logits, mixed, config_.label_smoothing());
   // The step's last micro-batch averages the accumulated gradients over the group.

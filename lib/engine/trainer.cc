@@ -35,7 +35,6 @@
 #include "lib/train/device.h"
 #include "lib/train/metrics.h"
 #include "lib/train/schedule.h"
-#include "lib/util/cores.h"
 #include "lib/util/progress.h"
 #include "lib/util/stop_signals.h"
 #include "proto/checkpoint.pb.h"
@@ -494,8 +493,7 @@ absl::Status Trainer::ShareBuffers() {
 }
 
 LoaderOptions Trainer::Share(LoaderOptions options) const {
-  return RankShare(std::move(options), group_.rank(), group_.size(),
-                   CoreShare(options_.local_processes));
+  return RankShare(std::move(options), group_.rank(), group_.size(), options_.local_processes);
 }
 
 absl::StatusOr<ClassificationCounts> Trainer::SumCounts(const DeviceClassificationCounts& counts, int64_t skipped,

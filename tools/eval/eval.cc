@@ -16,7 +16,6 @@
 #include "lib/io/proto_file.h"
 #include "lib/train/autocast.h"
 #include "lib/train/device.h"
-#include "lib/util/cores.h"
 
 namespace forge {
 namespace {
@@ -55,8 +54,8 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   LoaderOptions loader_options = CenterCropLoaderOptions(transform, options.batch_size);
   loader_options.threads = options.threads;
   if (options.group != nullptr) {
-    loader_options = RankShare(std::move(loader_options), options.group->rank(), options.group->size(),
-                               CoreShare(options.local_processes));
+    loader_options =
+        RankShare(std::move(loader_options), options.group->rank(), options.group->size(), options.local_processes);
   }
   EvaluateOptions evaluate;
   evaluate.group = options.group;

@@ -20,7 +20,6 @@
 #include "lib/io/proto_file.h"
 #include "lib/model/resnet.h"
 #include "lib/train/device.h"
-#include "lib/util/cores.h"
 #include "lib/util/progress.h"
 #include "proto/stats.pb.h"
 
@@ -72,7 +71,7 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
   model->train();
   const LoaderOptions loader_options =
       RankShare(TrainLoaderOptions(config, static_cast<int>(*micro_batch_size), /*epoch=*/1), group.rank(),
-                group.size(), CoreShare(options.local_processes));
+                group.size(), options.local_processes);
   ProgressOptions progress_options;
   progress_options.unit = "step";
   ProgressBar progress("lr_find", settings.num_iter(), progress_options);
