@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "lib/data/auto_augment.h"
 #include "lib/data/random.h"
 #include "lib/image/decode.h"
 #include "lib/image/image.h"
@@ -33,19 +34,6 @@ double Uniform(std::mt19937_64& rng, double low, double high) {
 
 // Python's round(): halves to even (the default rounding mode).
 int RoundHalfEven(double value) { return static_cast<int>(std::nearbyint(value)); }
-
-// Pillow's ImagingBlend for one sample: d + alpha * (v - d) in float, truncated, clipped.
-inline uint8_t Blend(int degenerate, int value, float alpha) {
-  const float t = static_cast<float>(degenerate) + alpha * static_cast<float>(value - degenerate);
-  if (t <= 0.0f) return 0;
-  if (t >= 255.0f) return 255;
-  return static_cast<uint8_t>(t);
-}
-
-// Pillow's RGB -> L.
-inline int Luma(const uint8_t* rgb) {
-  return (rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16;
-}
 
 // ColorJitter's factor for strength j: uniform in [max(0, 1 - j), 1 + j].
 double JitterFactor(std::mt19937_64& rng, double j) {
@@ -81,28 +69,9 @@ ImageRegion SampleRandomResizedCrop(int width, int height, const TrainTransformO
 }
 
 void JitterColors(double brightness, double contrast, double saturation, Image* image) {
-  std::vector<uint8_t>& p = image->pixels;
-  if (brightness != 1.0) {
-    const float alpha = static_cast<float>(brightness);
-    for (uint8_t& v : p) v = Blend(0, v, alpha);
-  }
-  if (contrast != 1.0) {
-    // ImageStat's mean of the L image, in double, then int(mean + 0.5).
-    int64_t sum = 0;
-    for (size_t i = 0; i + 2 < p.size(); i += 3) sum += Luma(&p[i]);
-    const size_t pixels = p.size() / 3;
-    const int mean =
-        pixels == 0 ? 0 : static_cast<int>(static_cast<double>(sum) / pixels + 0.5);
-    const float alpha = static_cast<float>(contrast);
-    for (uint8_t& v : p) v = Blend(mean, v, alpha);
-  }
-  if (saturation != 1.0) {
-    const float alpha = static_cast<float>(saturation);
-    for (size_t i = 0; i + 2 < p.size(); i += 3) {
-      const int gray = Luma(&p[i]);
-      for (int c = 0; c < 3; ++c) p[i + c] = Blend(gray, p[i + c], alpha);
-    }
-  }
+  AdjustBrightness(brightness, image);
+  AdjustContrast(contrast, image);
+  AdjustSaturation(saturation, image);
 }
 
 absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptions& options,

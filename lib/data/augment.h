@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "lib/data/auto_augment.h"
 #include "lib/image/decode.h"
 #include "lib/image/image.h"
 
@@ -78,7 +79,8 @@ absl::Status EvalTransform(absl::string_view encoded, const EvalTransformOptions
                            uint8_t* out);
 
 // Applies, in this order, torchvision's adjust_brightness, adjust_contrast and
-// adjust_saturation on a PIL image, i.e. Pillow's ImageEnhance, to `image` in place. Each is
+// adjust_saturation on a PIL image, i.e. Pillow's ImageEnhance, to `image` in place:
+// AdjustBrightness, AdjustContrast and AdjustSaturation (lib/data/auto_augment.h). Each is
 // Pillow's blend out = d + f * (v - d) in float, truncated and clipped to [0, 255], of every
 // sample v with a degenerate d: 0 for brightness; for contrast the mean over the image of
 // the luma L = (19595 R + 38470 G + 7471 B + 2^15) >> 16, rounded half up; for saturation

@@ -1,0 +1,686 @@
+// TrivialAugmentWide and RandAugment: the magnitude tables and draws of torchvision's
+// autoaugment.py, and its 14 operations as Pillow 13 computes them on an RGB image. Every
+// floating-point expression keeps the operand order and precision (float or double) of the
+// Pillow / torchvision / Python code it reproduces, and the library is built with
+// -ffp-contract=off so that no multiply-add is fused where theirs are not: the results depend
+// on every rounding.
+#include "lib/data/auto_augment.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "lib/data/random.h"
+#include "lib/image/image.h"
+
+namespace forge {
+namespace {
+
+using Policy = AutoAugmentOptions::Policy;
+
+// Python's math.radians / math.degrees factors (CPython's degToRad and radToDeg).
+constexpr double kDegToRad = M_PI / 180.0;
+constexpr double kRadToDeg = 180.0 / M_PI;
+
+// A scratch buffer kept per thread larger than this is released after use.
+constexpr size_t kKeptScratchBytes = size_t{32} << 20;
+
+// Per-thread scratch pixels for the ops that cannot work in place: their output is built here
+// and then swapped into the image, so a training thread allocates nothing per sample.
+std::vector<uint8_t>& ScratchPixels() {
+  thread_local std::vector<uint8_t> scratch;
+  return scratch;
+}
+
+// Swaps `out` (the scratch buffer, now holding the result) into `image`, and releases the
+// buffer the scratch is left with if it is outsized.
+void TakeResult(std::vector<uint8_t>& out, Image* image) {
+  image->pixels.swap(out);
+  if (out.capacity() > kKeptScratchBytes) std::vector<uint8_t>().swap(out);
+}
+
+// ---------------------------------------------------------------------------------------
+// Magnitude tables
+
+// torch.linspace(start, end, steps)[index] in float32 as torch's vectorised CPU kernels
+// (AVX2, AVX-512) compute it: the first half counted up from start, the second down from end,
+// each as one fused multiply-add (torch's portable kernel rounds the product first and can
+// differ in the last bit).
+float Linspace(float start, float end, int steps, int index) {
+  const float step = (end - start) / static_cast<float>(steps - 1);
+  if (index < steps / 2) return std::fma(step, static_cast<float>(index), start);
+  return std::fma(-step, static_cast<float>(steps - index - 1), end);
+}
+
+// Entry `index` of op's table (Identity, AutoContrast and Equalize have none: 0).
+double TableEntry(Policy policy, AugmentOp op, int num_bins, int index, int width, int height) {
+  const bool wide = policy == Policy::kTrivialAugmentWide;
+  // torchvision passes Python floats, which torch rounds to float32.
+  const auto up_to = [&](double end) {
+    return static_cast<double>(Linspace(0.0f, static_cast<float>(end), num_bins, index));
+  };
+  switch (op) {
+    case AugmentOp::kIdentity:
+    case AugmentOp::kAutoContrast:
+    case AugmentOp::kEqualize:
+      return 0.0;
+    case AugmentOp::kShearX:
+    case AugmentOp::kShearY:
+      return up_to(wide ? 0.99 : 0.3);
+    case AugmentOp::kTranslateX:
+      return up_to(wide ? 32.0 : 150.0 / 331.0 * width);
+    case AugmentOp::kTranslateY:
+      return up_to(wide ? 32.0 : 150.0 / 331.0 * height);
+    case AugmentOp::kRotate:
+      return up_to(wide ? 135.0 : 30.0);
+    case AugmentOp::kBrightness:
+    case AugmentOp::kColor:
+    case AugmentOp::kContrast:
+    case AugmentOp::kSharpness:
+      return up_to(wide ? 0.99 : 0.9);
+    case AugmentOp::kPosterize: {
+      // 8 - (arange(num_bins) / ((num_bins - 1) / k)).round().int(): a float32 division,
+      // rounded half to even.
+      const float divisor = static_cast<float>((num_bins - 1) / (wide ? 6.0 : 4.0));
+      return 8.0 - std::nearbyint(static_cast<float>(index) / divisor);
+    }
+    case AugmentOp::kSolarize:
+      return static_cast<double>(Linspace(255.0f, 0.0f, num_bins, index));
+  }
+  LOG(FATAL) << "unknown AugmentOp " << static_cast<int>(op);
+}
+
+bool HasTable(AugmentOp op) {
+  return op != AugmentOp::kIdentity && op != AugmentOp::kAutoContrast && op != AugmentOp::kEqualize;
+}
+
+// ---------------------------------------------------------------------------------------
+// Geometry: Pillow's Image.transform(size, AFFINE, matrix, NEAREST) into an image of the same
+// size, and Image.rotate.
+
+// Pillow's COORD(v): the pixel index holding coordinate v, -1 for any negative v. Values at
+// or past `limit` (outside the image either way) are returned as `limit`, so that no
+// conversion overflows.
+inline int Coord(double v, int limit) {
+  if (v < 0.0) return -1;
+  if (v >= limit) return limit;
+  return static_cast<int>(v);
+}
+
+inline void CopyPixel(const Image& in, int x, int y, uint8_t* out) {
+  std::memcpy(out, in.Row(y) + static_cast<size_t>(x) * 3, 3);
+}
+
+// Pillow's ImagingScaleAffine, taken when a[1] == a[3] == 0 (translations, identity): the
+// source column of every output column and the source row of every output row are tabulated
+// by stepping a double from the first pixel's centre. `out` is zero-filled and in's size.
+void ScaleAffine(const Image& in, const double a[6], Image* out) {
+  std::vector<int> source_x(out->width, 0);
+  int x_begin = out->width, x_end = 0;
+  double xo = a[2] + a[0] * 0.5;
+  for (int x = 0; x < out->width; ++x) {
+    const int xi = Coord(xo, in.width);
+    if (xi >= 0 && xi < in.width) {
+      x_end = x + 1;
+      x_begin = std::min(x_begin, x);
+      source_x[x] = xi;
+    }
+    xo += a[0];
+  }
+  double yo = a[5] + a[4] * 0.5;
+  for (int y = 0; y < out->height; ++y) {
+    const int yi = Coord(yo, in.height);
+    if (yi >= 0 && yi < in.height) {
+      uint8_t* row = out->Row(y);
+      for (int x = x_begin; x < x_end; ++x) CopyPixel(in, source_x[x], yi, row + 3 * x);
+    }
+    yo += a[4];
+  }
+}
+
+// Whether the matrix maps (x, y) inside the range of Pillow's 16.16 fixed point.
+inline bool FitsFixedPoint(const double a[6], int x, int y) {
+  return std::fabs(x * a[0] + y * a[1] + a[2]) < 32768.0 &&
+         std::fabs(x * a[3] + y * a[4] + a[5]) < 32768.0;
+}
+
+// Pillow's FIX(v): v in 16.16 fixed point, rounded half up (FLOOR(v * 65536 + 0.5)).
+inline int64_t Fix(double v) {
+  const double t = v * 65536.0 + 0.5;
+  return t < 0.0 ? static_cast<int64_t>(std::floor(t)) : static_cast<int64_t>(t);
+}
+
+// Pillow's affine_fixed: the source of output pixel (x, y) is the matrix applied to the pixel
+// centre (x + 0.5, y + 0.5), in 16.16 fixed point with the centre offsets folded into the
+// constant terms, floored by an arithmetic shift. Pillow accumulates in 32-bit ints; within
+// FitsFixedPoint these 64-bit sums take the same values.
+void AffineFixed(const Image& in, const double a[6], Image* out) {
+  static_assert((int64_t{-1} >> 1) == -1, "needs an arithmetic right shift");
+  const int64_t a0 = Fix(a[0]), a1 = Fix(a[1]), a3 = Fix(a[3]), a4 = Fix(a[4]);
+  int64_t row_x = Fix(a[2] + a[0] * 0.5 + a[1] * 0.5);
+  int64_t row_y = Fix(a[5] + a[3] * 0.5 + a[4] * 0.5);
+  for (int y = 0; y < out->height; ++y, row_x += a1, row_y += a4) {
+    uint8_t* row = out->Row(y);
+    int64_t xx = row_x, yy = row_y;
+    for (int x = 0; x < out->width; ++x, xx += a0, yy += a3) {
+      const int64_t xi = xx >> 16, yi = yy >> 16;
+      if (xi >= 0 && xi < in.width && yi >= 0 && yi < in.height) {
+        CopyPixel(in, static_cast<int>(xi), static_cast<int>(yi), row + 3 * x);
+      }
+    }
+  }
+}
+
+// Pillow's floating-point affine loop, for matrices beyond the fixed point's range: doubles
+// stepped from the first pixel's centre.
+void AffineFloat(const Image& in, const double a[6], Image* out) {
+  double xo = a[2] + a[1] * 0.5 + a[0] * 0.5;
+  double yo = a[5] + a[4] * 0.5 + a[3] * 0.5;
+  for (int y = 0; y < out->height; ++y, xo += a[1], yo += a[4]) {
+    uint8_t* row = out->Row(y);
+    double xx = xo, yy = yo;
+    for (int x = 0; x < out->width; ++x, xx += a[0], yy += a[3]) {
+      const int xi = Coord(xx, in.width);
+      if (xi < 0 || xi >= in.width) continue;
+      const int yi = Coord(yy, in.height);
+      if (yi >= 0 && yi < in.height) CopyPixel(in, xi, yi, row + 3 * x);
+    }
+  }
+}
+
+// Image.transform(image.size, AFFINE, a, NEAREST, fillcolor=0) in place: output pixel (x, y)
+// is the input's nearest pixel to a * (x + 0.5, y + 0.5, 1), black where that lies outside.
+// Pillow's ImagingTransformAffine picks one of three loops, which round differently.
+void TransformAffine(const double a[6], Image* image) {
+  std::vector<uint8_t>& scratch = ScratchPixels();
+  scratch.assign(image->pixels.size(), 0);
+  Image out;
+  out.width = image->width;
+  out.height = image->height;
+  out.pixels.swap(scratch);
+  const int w = image->width, h = image->height;
+  if (a[1] == 0 && a[3] == 0) {
+    ScaleAffine(*image, a, &out);
+  } else if (FitsFixedPoint(a, 0, 0) && FitsFixedPoint(a, w, h) && FitsFixedPoint(a, 0, h) &&
+             FitsFixedPoint(a, w, 0)) {
+    AffineFixed(*image, a, &out);
+  } else {
+    AffineFloat(*image, a, &out);
+  }
+  out.pixels.swap(scratch);
+  TakeResult(scratch, image);
+}
+
+// torchvision's _get_inverse_affine_matrix(center, angle, translate, scale=1, shear): the
+// matrix Pillow's transform takes (output to input) for the affine map
+// T * C * R(angle) * Shear_y * Shear_x * C^-1, term for term as torchvision computes it.
+std::array<double, 6> InverseAffineMatrix(double cx, double cy, double angle, double tx, double ty,
+                                          double shear_x, double shear_y) {
+  const double rot = angle * kDegToRad;
+  const double sx = shear_x * kDegToRad;
+  const double sy = shear_y * kDegToRad;
+  const double a = std::cos(rot - sy) / std::cos(sy);
+  const double b = -std::cos(rot - sy) * std::tan(sx) / std::cos(sy) - std::sin(rot);
+  const double c = std::sin(rot - sy) / std::cos(sy);
+  const double d = -std::sin(rot - sy) * std::tan(sx) / std::cos(sy) + std::cos(rot);
+  // [d, -b, 0, -c, a, 0] / scale (1), then the centre and translation terms.
+  std::array<double, 6> m = {d, -b, 0.0, -c, a, 0.0};
+  m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+  m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+  m[2] += cx;
+  m[5] += cy;
+  return m;
+}
+
+// _apply_op's ShearX / ShearY: F.affine with shear degrees(atan(m)) about the top-left corner.
+void Shear(bool horizontal, double magnitude, Image* image) {
+  const double degrees = std::atan(magnitude) * kRadToDeg;
+  const std::array<double, 6> m = InverseAffineMatrix(
+      0.0, 0.0, 0.0, 0.0, 0.0, horizontal ? degrees : 0.0, horizontal ? 0.0 : degrees);
+  TransformAffine(m.data(), image);
+}
+
+// _apply_op's TranslateX / TranslateY: F.affine with translate [int(m), 0] or [0, int(m)]
+// about the centre (w * 0.5, h * 0.5).
+void Translate(bool horizontal, double magnitude, Image* image) {
+  const double shift = std::trunc(magnitude);  // Python's int(), kept as a double.
+  const std::array<double, 6> m =
+      InverseAffineMatrix(image->width * 0.5, image->height * 0.5, 0.0, horizontal ? shift : 0.0,
+                          horizontal ? 0.0 : shift, 0.0, 0.0);
+  TransformAffine(m.data(), image);
+}
+
+// Python's float x % y for y > 0: the result in [0, y).
+double PythonMod(double x, double y) {
+  double mod = std::fmod(x, y);
+  if (mod != 0.0) {
+    if ((y < 0) != (mod < 0)) mod += y;
+  } else {
+    mod = std::copysign(0.0, y);
+  }
+  return mod;
+}
+
+// Python's round(value, 15): the decimal with 15 places nearest to value's exact binary value
+// (ties to even), read back as the nearest double. std::to_chars and std::from_chars are both
+// exact (and locale-independent), as are Python's dtoa and strtod.
+double RoundTo15Places(double value) {
+  char buffer[64];
+  const std::to_chars_result printed =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed, 15);
+  CHECK(printed.ec == std::errc()) << value;
+  double rounded = 0;
+  const std::from_chars_result read = std::from_chars(buffer, printed.ptr, rounded);
+  CHECK(read.ec == std::errc() && read.ptr == printed.ptr) << std::string(buffer, printed.ptr);
+  return rounded;
+}
+
+// Image.transpose(ROTATE_90 / ROTATE_180 / ROTATE_270): exact quarter turns, counter-clockwise.
+// ROTATE_90 and ROTATE_270 are only taken for square images (rotate() without expand keeps the
+// size), so the output has the input's size in every case.
+void QuarterTurns(int turns, Image* image) {
+  const int w = image->width, h = image->height;
+  std::vector<uint8_t>& scratch = ScratchPixels();
+  scratch.resize(image->pixels.size());
+  Image out;
+  out.width = w;
+  out.height = h;
+  out.pixels.swap(scratch);
+  for (int y = 0; y < h; ++y) {
+    uint8_t* row = out.Row(y);
+    for (int x = 0; x < w; ++x) {
+      // The source of output pixel (x, y).
+      int sx = x, sy = y;
+      if (turns == 1) {
+        sx = w - 1 - y;
+        sy = x;
+      } else if (turns == 2) {
+        sx = w - 1 - x;
+        sy = h - 1 - y;
+      } else {
+        sx = y;
+        sy = h - 1 - x;
+      }
+      CopyPixel(*image, sx, sy, row + 3 * x);
+    }
+  }
+  out.pixels.swap(scratch);
+  TakeResult(scratch, image);
+}
+
+// F.rotate(image, m) on a PIL image: Image.rotate(m, NEAREST, expand=False, fillcolor=0).
+void Rotate(double degrees, Image* image) {
+  const double angle = PythonMod(degrees, 360.0);
+  const int w = image->width, h = image->height;
+  // Pillow's fast paths (no centre or translation given).
+  if (angle == 0) return;
+  if (angle == 180) return QuarterTurns(2, image);
+  if ((angle == 90 || angle == 270) && w == h) return QuarterTurns(angle == 90 ? 1 : 3, image);
+  // The inverse rotation about (w / 2, h / 2), its terms rounded to 15 decimal places.
+  const double theta = -(angle * kDegToRad);
+  std::array<double, 6> m = {
+      RoundTo15Places(std::cos(theta)),  RoundTo15Places(std::sin(theta)), 0.0,
+      RoundTo15Places(-std::sin(theta)), RoundTo15Places(std::cos(theta)), 0.0};
+  const double cx = w / 2.0, cy = h / 2.0;
+  const double x = -cx, y = -cy;
+  const double m2 = m[0] * x + m[1] * y + m[2];
+  const double m5 = m[3] * x + m[4] * y + m[5];
+  m[2] = m2 + cx;
+  m[5] = m5 + cy;
+  TransformAffine(m.data(), image);
+}
+
+// ---------------------------------------------------------------------------------------
+// Colour
+
+// Pillow's ImagingBlend for one sample: d + alpha * (v - d) in float, truncated, clipped.
+inline uint8_t Blend(int degenerate, int value, float alpha) {
+  const float t = static_cast<float>(degenerate) + alpha * static_cast<float>(value - degenerate);
+  if (t <= 0.0f) return 0;
+  if (t >= 255.0f) return 255;
+  return static_cast<uint8_t>(t);
+}
+
+// Pillow's RGB -> L.
+inline int Luma(const uint8_t* rgb) {
+  return (rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16;
+}
+
+void ApplyLut(const std::array<std::array<uint8_t, 256>, 3>& lut, Image* image) {
+  std::vector<uint8_t>& p = image->pixels;
+  for (size_t i = 0; i + 2 < p.size(); i += 3) {
+    p[i] = lut[0][p[i]];
+    p[i + 1] = lut[1][p[i + 1]];
+    p[i + 2] = lut[2][p[i + 2]];
+  }
+}
+
+std::array<std::array<uint8_t, 256>, 3> SameLutForAllChannels(const std::array<uint8_t, 256>& lut) {
+  return {lut, lut, lut};
+}
+
+// Per channel: the number of samples of each value.
+std::array<std::array<int64_t, 256>, 3> Histograms(const Image& image) {
+  std::array<std::array<int64_t, 256>, 3> histograms{};
+  const std::vector<uint8_t>& p = image.pixels;
+  for (size_t i = 0; i + 2 < p.size(); i += 3) {
+    ++histograms[0][p[i]];
+    ++histograms[1][p[i + 1]];
+    ++histograms[2][p[i + 2]];
+  }
+  return histograms;
+}
+
+// ImageOps.posterize(image, bits).
+void Posterize(int bits, Image* image) {
+  CHECK(bits >= 1 && bits <= 8) << "Posterize needs bits in [1, 8], got " << bits;
+  const int mask = ~((1 << (8 - bits)) - 1) & 0xFF;
+  std::array<uint8_t, 256> lut;
+  for (int i = 0; i < 256; ++i) lut[i] = static_cast<uint8_t>(i & mask);
+  ApplyLut(SameLutForAllChannels(lut), image);
+}
+
+// ImageOps.solarize(image, threshold): an int compared with a float, exactly.
+void Solarize(double threshold, Image* image) {
+  std::array<uint8_t, 256> lut;
+  for (int i = 0; i < 256; ++i) lut[i] = static_cast<uint8_t>(i < threshold ? i : 255 - i);
+  ApplyLut(SameLutForAllChannels(lut), image);
+}
+
+// ImageOps.autocontrast(image) (no cutoff): each channel's lowest and highest values present
+// are stretched to 0 and 255, lut(v) = int(v * scale + offset) in double, clipped; a channel
+// with a single value is kept.
+void AutoContrast(Image* image) {
+  const std::array<std::array<int64_t, 256>, 3> histograms = Histograms(*image);
+  std::array<std::array<uint8_t, 256>, 3> lut;
+  for (int c = 0; c < 3; ++c) {
+    const std::array<int64_t, 256>& h = histograms[c];
+    int lo = 0, hi = 255;
+    while (lo < 255 && h[lo] == 0) ++lo;
+    while (hi > 0 && h[hi] == 0) --hi;
+    for (int i = 0; i < 256; ++i) lut[c][i] = static_cast<uint8_t>(i);
+    if (hi <= lo) continue;
+    const double scale = 255.0 / (hi - lo);
+    const double offset = -lo * scale;
+    for (int i = 0; i < 256; ++i) {
+      // int() truncates toward zero; the clip makes that floor-or-zero.
+      const double v = i * scale + offset;
+      lut[c][i] = static_cast<uint8_t>(v <= 0.0 ? 0 : v >= 255.0 ? 255 : static_cast<int>(v));
+    }
+  }
+  ApplyLut(lut, image);
+}
+
+// ImageOps.equalize(image): per channel, with the counts of the values present, step =
+// (their sum - the last one's) // 255 and lut(i) = (step // 2 + count below i) // step,
+// clipped to 255 as Image.point clips (it can reach 256); a channel with one value present or
+// a step of 0 is kept.
+void Equalize(Image* image) {
+  const std::array<std::array<int64_t, 256>, 3> histograms = Histograms(*image);
+  std::array<std::array<uint8_t, 256>, 3> lut;
+  for (int c = 0; c < 3; ++c) {
+    const std::array<int64_t, 256>& h = histograms[c];
+    for (int i = 0; i < 256; ++i) lut[c][i] = static_cast<uint8_t>(i);
+    int64_t total = 0, last = 0, present = 0;
+    for (int i = 0; i < 256; ++i) {
+      if (h[i] == 0) continue;
+      total += h[i];
+      last = h[i];
+      ++present;
+    }
+    if (present <= 1) continue;
+    const int64_t step = (total - last) / 255;
+    if (step == 0) continue;
+    int64_t n = step / 2;
+    for (int i = 0; i < 256; ++i) {
+      lut[c][i] = static_cast<uint8_t>(std::min<int64_t>(n / step, 255));
+      n += h[i];
+    }
+  }
+  ApplyLut(lut, image);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Public
+
+absl::Status ValidateAutoAugmentOptions(const AutoAugmentOptions& options) {
+  if (options.policy == Policy::kNone) return absl::OkStatus();
+  if (options.num_magnitude_bins < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "auto augment num_magnitude_bins must be at least 2, got ", options.num_magnitude_bins));
+  }
+  if (options.policy == Policy::kRandAugment) {
+    if (options.num_ops < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rand_augment num_ops must be >= 0, got ", options.num_ops));
+    }
+    if (options.magnitude < 0 || options.magnitude >= options.num_magnitude_bins) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rand_augment magnitude must be in [0, num_magnitude_bins = ", options.num_magnitude_bins,
+          "), got ", options.magnitude));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::string_view AutoAugmentPolicyName(Policy policy) {
+  switch (policy) {
+    case Policy::kNone:
+      return "none";
+    case Policy::kTrivialAugmentWide:
+      return "trivial_augment_wide";
+    case Policy::kRandAugment:
+      return "rand_augment";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Policy> ParseAutoAugmentPolicy(absl::string_view name) {
+  for (const Policy policy : {Policy::kNone, Policy::kTrivialAugmentWide, Policy::kRandAugment}) {
+    if (name == AutoAugmentPolicyName(policy)) return policy;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown auto augment policy \"", name,
+                   "\" (expected none, trivial_augment_wide or rand_augment)"));
+}
+
+absl::string_view AugmentOpName(AugmentOp op) {
+  static constexpr absl::string_view kNames[kNumAugmentOps] = {
+      "Identity", "ShearX",   "ShearY",    "TranslateX", "TranslateY", "Rotate",       "Brightness",
+      "Color",    "Contrast", "Sharpness", "Posterize",  "Solarize",   "AutoContrast", "Equalize"};
+  const int index = static_cast<int>(op);
+  return index >= 0 && index < kNumAugmentOps ? kNames[index] : "unknown";
+}
+
+bool IsSignedAugmentOp(AugmentOp op) {
+  switch (op) {
+    case AugmentOp::kShearX:
+    case AugmentOp::kShearY:
+    case AugmentOp::kTranslateX:
+    case AugmentOp::kTranslateY:
+    case AugmentOp::kRotate:
+    case AugmentOp::kBrightness:
+    case AugmentOp::kColor:
+    case AugmentOp::kContrast:
+    case AugmentOp::kSharpness:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::vector<double> AugmentMagnitudes(Policy policy, AugmentOp op, int num_bins, int width,
+                                      int height) {
+  CHECK(policy != Policy::kNone) << "policy none has no magnitudes";
+  CHECK_GE(num_bins, 2);
+  std::vector<double> table;
+  if (!HasTable(op)) return table;
+  table.reserve(num_bins);
+  for (int i = 0; i < num_bins; ++i) {
+    table.push_back(TableEntry(policy, op, num_bins, i, width, height));
+  }
+  return table;
+}
+
+std::vector<AugmentDraw> DrawAutoAugment(const AutoAugmentOptions& options, int width, int height,
+                                         std::mt19937_64& rng) {
+  const absl::Status valid = ValidateAutoAugmentOptions(options);
+  CHECK(valid.ok()) << valid;
+  std::vector<AugmentDraw> draws;
+  const int bins = options.num_magnitude_bins;
+  const auto draw_op = [&] { return static_cast<AugmentOp>(UniformBelow(rng, kNumAugmentOps)); };
+  const auto draw_sign = [&](AugmentDraw& draw) {
+    if (IsSignedAugmentOp(draw.op) && UniformBelow(rng, 2) == 1) draw.magnitude = -draw.magnitude;
+  };
+  switch (options.policy) {
+    case Policy::kNone:
+      break;
+    case Policy::kTrivialAugmentWide: {
+      AugmentDraw draw;
+      draw.op = draw_op();
+      if (HasTable(draw.op)) {
+        const int bin = static_cast<int>(UniformBelow(rng, static_cast<uint64_t>(bins)));
+        draw.magnitude = TableEntry(options.policy, draw.op, bins, bin, width, height);
+      }
+      draw_sign(draw);
+      draws.push_back(draw);
+      break;
+    }
+    case Policy::kRandAugment:
+      for (int i = 0; i < options.num_ops; ++i) {
+        AugmentDraw draw;
+        draw.op = draw_op();
+        draw.magnitude =
+            TableEntry(options.policy, draw.op, bins, options.magnitude, width, height);
+        draw_sign(draw);
+        draws.push_back(draw);
+      }
+      break;
+  }
+  return draws;
+}
+
+void AutoAugment(const AutoAugmentOptions& options, std::mt19937_64& rng, Image* image) {
+  if (options.policy == Policy::kNone) return;
+  for (const AugmentDraw& draw : DrawAutoAugment(options, image->width, image->height, rng)) {
+    ApplyAugmentOp(draw.op, draw.magnitude, image);
+  }
+}
+
+void ApplyAugmentOp(AugmentOp op, double magnitude, Image* image) {
+  CHECK(std::isfinite(magnitude)) << AugmentOpName(op) << " magnitude " << magnitude;
+  CHECK_EQ(image->pixels.size(), static_cast<size_t>(image->width) * image->height * 3)
+      << "inconsistent image " << image->width << "x" << image->height;
+  if (image->pixels.empty()) return;
+  switch (op) {
+    case AugmentOp::kIdentity:
+      return;
+    case AugmentOp::kShearX:
+      return Shear(/*horizontal=*/true, magnitude, image);
+    case AugmentOp::kShearY:
+      return Shear(/*horizontal=*/false, magnitude, image);
+    case AugmentOp::kTranslateX:
+      return Translate(/*horizontal=*/true, magnitude, image);
+    case AugmentOp::kTranslateY:
+      return Translate(/*horizontal=*/false, magnitude, image);
+    case AugmentOp::kRotate:
+      return Rotate(magnitude, image);
+    case AugmentOp::kBrightness:
+      return AdjustBrightness(1.0 + magnitude, image);
+    case AugmentOp::kColor:
+      return AdjustSaturation(1.0 + magnitude, image);
+    case AugmentOp::kContrast:
+      return AdjustContrast(1.0 + magnitude, image);
+    case AugmentOp::kSharpness:
+      return AdjustSharpness(1.0 + magnitude, image);
+    case AugmentOp::kPosterize:
+      // int(magnitude); anything outside [1, 8] fails the CHECK there.
+      return Posterize(static_cast<int>(std::clamp(std::trunc(magnitude), -1.0, 9.0)), image);
+    case AugmentOp::kSolarize:
+      return Solarize(magnitude, image);
+    case AugmentOp::kAutoContrast:
+      return AutoContrast(image);
+    case AugmentOp::kEqualize:
+      return Equalize(image);
+  }
+  LOG(FATAL) << "unknown AugmentOp " << static_cast<int>(op);
+}
+
+void AdjustBrightness(double factor, Image* image) {
+  const float alpha = static_cast<float>(factor);
+  if (alpha == 1.0f) return;
+  for (uint8_t& v : image->pixels) v = Blend(0, v, alpha);
+}
+
+void AdjustSaturation(double factor, Image* image) {
+  const float alpha = static_cast<float>(factor);
+  if (alpha == 1.0f) return;
+  std::vector<uint8_t>& p = image->pixels;
+  for (size_t i = 0; i + 2 < p.size(); i += 3) {
+    const int gray = Luma(&p[i]);
+    for (int c = 0; c < 3; ++c) p[i + c] = Blend(gray, p[i + c], alpha);
+  }
+}
+
+void AdjustContrast(double factor, Image* image) {
+  const float alpha = static_cast<float>(factor);
+  if (alpha == 1.0f) return;
+  std::vector<uint8_t>& p = image->pixels;
+  // ImageStat's mean of the L image, in double, then int(mean + 0.5).
+  int64_t sum = 0;
+  for (size_t i = 0; i + 2 < p.size(); i += 3) sum += Luma(&p[i]);
+  const size_t pixels = p.size() / 3;
+  const int mean = pixels == 0 ? 0 : static_cast<int>(static_cast<double>(sum) / pixels + 0.5);
+  for (uint8_t& v : p) v = Blend(mean, v, alpha);
+}
+
+void AdjustSharpness(double factor, Image* image) {
+  const float alpha = static_cast<float>(factor);
+  const int w = image->width, h = image->height;
+  // ImagingFilter returns a copy of images smaller than its kernel: blending with it keeps
+  // them. (So does a factor of 1.)
+  if (alpha == 1.0f || w < 3 || h < 3) return;
+  // ImageFilter.SMOOTH through ImagingFilter3x3: the kernel divided by 13 in float, products
+  // and sums in float in Pillow's order (the row below, this row, the row above), plus the
+  // 0.5 that rounds, clipped and truncated.
+  const float k1 = 1.0f / 13.0f, k5 = 5.0f / 13.0f;
+  std::vector<uint8_t>& original = ScratchPixels();
+  original = image->pixels;
+  const size_t stride = image->RowBytes();
+  for (int y = 1; y < h - 1; ++y) {
+    const uint8_t* above = original.data() + (y - 1) * stride;
+    const uint8_t* row = original.data() + y * stride;
+    const uint8_t* below = original.data() + (y + 1) * stride;
+    uint8_t* out = image->Row(y);
+    for (size_t i = 3; i < stride - 3; ++i) {
+      float ss = 0.5f;
+      ss += static_cast<float>(below[i - 3]) * k1 + static_cast<float>(below[i]) * k1 +
+            static_cast<float>(below[i + 3]) * k1;
+      ss += static_cast<float>(row[i - 3]) * k1 + static_cast<float>(row[i]) * k5 +
+            static_cast<float>(row[i + 3]) * k1;
+      ss += static_cast<float>(above[i - 3]) * k1 + static_cast<float>(above[i]) * k1 +
+            static_cast<float>(above[i + 3]) * k1;
+      ss = ss < 0.0f ? 0.0f : ss > 255.0f ? 255.0f : ss;
+      out[i] = Blend(static_cast<uint8_t>(ss), row[i], alpha);
+    }
+  }
+  if (original.capacity() > kKeptScratchBytes) std::vector<uint8_t>().swap(original);
+}
+
+}  // namespace forge
