@@ -80,6 +80,9 @@ absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptio
     return absl::InvalidArgumentError(
         absl::StrCat("invalid training crop size ", options.size, ": ", status.message()));
   }
+  if (absl::Status status = ValidateAutoAugmentOptions(options.auto_augment); !status.ok()) {
+    return status;
+  }
   absl::StatusOr<ImageHeader> header = ReadImageHeader(encoded);
   if (!header.ok()) return header.status();
   std::mt19937_64 rng(seed);
@@ -98,26 +101,42 @@ absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptio
     return status;
   }
   const bool flip = options.flip && (rng() >> 63) != 0;
-  if (options.brightness <= 0 && options.contrast <= 0 && options.saturation <= 0) {
+  const bool auto_augment = options.auto_augment.policy != AutoAugmentOptions::Policy::kNone;
+  const bool jitter = options.brightness > 0 || options.contrast > 0 || options.saturation > 0;
+  if (!auto_augment && !jitter) {
     // Straight into the output, mirrored by the resize itself.
     ResizeInto(region, options.size, options.size, flip, out);
     return absl::OkStatus();
   }
-  Image resized(options.size, options.size);
+  // Reused by the thread's next sample, as `region` is (the ops swap their result buffers
+  // in, all of this size), and released as it is when outsized.
+  thread_local Image resized;
+  struct ReleaseResized {
+    ~ReleaseResized() {
+      if (resized.pixels.capacity() > kKeptRegionBytes) resized = Image();
+    }
+  } release_resized;
+  resized.width = resized.height = options.size;
+  resized.pixels.resize(static_cast<size_t>(options.size) * options.size * 3);
   ResizeInto(region, options.size, options.size, flip, resized.pixels.data());
-  // ColorJitter.get_params: a random order of the operations, then the factors of those
-  // enabled; they are applied one at a time in that order. (Per pixel, or with a mean over
-  // the whole image: the flip before them changes nothing.)
-  int order[3] = {0, 1, 2};
-  for (int i = 2; i > 0; --i) std::swap(order[i], order[UniformBelow(rng, i + 1)]);
-  double factors[3] = {1.0, 1.0, 1.0};
-  const double strengths[3] = {options.brightness, options.contrast, options.saturation};
-  for (int i = 0; i < 3; ++i) {
-    if (strengths[i] > 0) factors[i] = JitterFactor(rng, strengths[i]);
-  }
-  for (const int op : order) {
-    JitterColors(op == 0 ? factors[0] : 1.0, op == 1 ? factors[1] : 1.0,
-                 op == 2 ? factors[2] : 1.0, &resized);
+  // The policy sees the flipped crop, as torchvision's TrivialAugmentWide follows
+  // RandomHorizontalFlip.
+  AutoAugment(options.auto_augment, rng, &resized);
+  if (jitter) {
+    // ColorJitter.get_params: a random order of the operations, then the factors of those
+    // enabled; they are applied one at a time in that order. (Per pixel, or with a mean over
+    // the whole image: the flip before them changes nothing.)
+    int order[3] = {0, 1, 2};
+    for (int i = 2; i > 0; --i) std::swap(order[i], order[UniformBelow(rng, i + 1)]);
+    double factors[3] = {1.0, 1.0, 1.0};
+    const double strengths[3] = {options.brightness, options.contrast, options.saturation};
+    for (int i = 0; i < 3; ++i) {
+      if (strengths[i] > 0) factors[i] = JitterFactor(rng, strengths[i]);
+    }
+    for (const int op : order) {
+      JitterColors(op == 0 ? factors[0] : 1.0, op == 1 ? factors[1] : 1.0,
+                   op == 2 ? factors[2] : 1.0, &resized);
+    }
   }
   std::memcpy(out, resized.pixels.data(), resized.pixels.size());
   return absl::OkStatus();

@@ -1,7 +1,8 @@
 // Per-sample image transforms of the input pipeline: torchvision's RandomResizedCrop +
-// RandomHorizontalFlip (+ optional ColorJitter) for training, Resize + CenterCrop for
-// evaluation, on PIL images. Training decodes only the part of the JPEG the crop needs, at the
-// smallest fast DCT scale that still covers the output size (see DecodeRegion).
+// RandomHorizontalFlip (+ optional TrivialAugmentWide or RandAugment, + optional ColorJitter)
+// for training, Resize + CenterCrop for evaluation, on PIL images. Training decodes only the
+// part of the JPEG the crop needs, at the smallest fast DCT scale that still covers the output
+// size (see DecodeRegion).
 //
 //   TrainTransformOptions options;  // 224 x 224, flip
 //   std::vector<uint8_t> pixels(224 * 224 * 3);
@@ -27,6 +28,9 @@ struct TrainTransformOptions {
   double min_scale = 0.08, max_scale = 1.0;
   double min_ratio = 3.0 / 4.0, max_ratio = 4.0 / 3.0;
   bool flip = true;  // Horizontal flip with probability 1/2.
+  // TrivialAugmentWide or RandAugment after the flip, as torchvision's reference recipe
+  // places it (policy kNone, the default: none). Validate with ValidateAutoAugmentOptions.
+  AutoAugmentOptions auto_augment;
   // ColorJitter(brightness, contrast, saturation): each factor is drawn uniformly from
   // [max(0, 1 - j), 1 + j]; 0 (the default) leaves that property alone.
   double brightness = 0, contrast = 0, saturation = 0;
@@ -58,15 +62,17 @@ ImageRegion SampleRandomResizedCrop(int width, int height, const TrainTransformO
                                     std::mt19937_64& rng);
 
 // The training transform of one image, all randomness drawn from `seed` in torchvision's
-// order (crop, flip, then ColorJitter's order of operations and factors): writes
-// size x size x 3 bytes (RGB, rows packed) to `out`. The crop is decoded with DecodeRegion at
-// the smallest DCT scale k/8 in options.decode.region_scales that keeps it at least
-// size x size; at k = 8 (crops no larger
+// order (crop, flip, then auto_augment's op, magnitude and sign draws, then ColorJitter's
+// order of operations and factors; a disabled step draws nothing, so enabling one leaves the
+// earlier steps' draws alone): writes size x size x 3 bytes (RGB, rows packed) to `out`. The
+// crop is decoded with DecodeRegion at the smallest DCT scale k/8 in
+// options.decode.region_scales that keeps it at least size x size; at k = 8 (crops no larger
 // than about `size`, or images that small) the pixels are exactly torchvision's on a PIL
-// image (crop, Pillow's bilinear resize, flip, ImageEnhance); at k < 8 they differ a little
-// (see DecodeRegion). Fails with InvalidArgument when the image cannot be decoded or
-// options.size breaks CheckImageSize (lib/image/resize.h). Every buffer it allocates is bounded
-// by the crop, which lies inside the image the decoder accepted, and by size x size.
+// image (crop, Pillow's bilinear resize, flip, TrivialAugmentWide / RandAugment's ops,
+// ImageEnhance); at k < 8 they differ a little (see DecodeRegion). Fails with InvalidArgument
+// when the image cannot be decoded, options.size breaks CheckImageSize (lib/image/resize.h)
+// or options.auto_augment fails ValidateAutoAugmentOptions. Every buffer it allocates is
+// bounded by the crop, which lies inside the image the decoder accepted, and by size x size.
 absl::Status TrainTransform(absl::string_view encoded, const TrainTransformOptions& options,
                             uint64_t seed, uint8_t* out);
 

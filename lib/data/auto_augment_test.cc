@@ -1,7 +1,7 @@
 // Tests for TrivialAugmentWide and RandAugment: every op against torchvision's _apply_op on PIL
 // images (goldens from testdata/make_auto_augment_golden.py, compared byte for byte), the
 // magnitude tables against torchvision's _augmentation_space, hand-computed cases, the
-// policies' draws.
+// policies' draws, and their place in TrainTransform.
 #include "lib/data/auto_augment.h"
 
 #include <algorithm>
@@ -26,9 +26,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "lib/data/augment.h"
 #include "lib/data/random.h"
+#include "lib/image/decode.h"
 #include "lib/image/golden.h"
 #include "lib/image/image.h"
+#include "lib/image/resize.h"
+#include "testdata/image_writers.h"
 
 namespace forge {
 namespace {
@@ -441,6 +445,96 @@ TEST(AutoAugmentTest, DeterministicForAFixedSeedAndApplyingTheDraws) {
     }
     EXPECT_GT(changed, 25) << AutoAugmentPolicyName(policy);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// In TrainTransform
+
+std::string TexturedJpeg(int width, int height) {
+  std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      uint8_t* p = &rgb[(static_cast<size_t>(y) * width + x) * 3];
+      p[0] = static_cast<uint8_t>(x * 255 / width);
+      p[1] = static_cast<uint8_t>(60 + y * 150 / height);
+      p[2] = static_cast<uint8_t>((x * x / 7 + y * 3) % 256);
+    }
+  }
+  return testdata::EncodeJpeg(rgb.data(), width, height, 90);
+}
+
+// torchvision's steps done by hand with our rng: crop, resize, flip, then the policy with the
+// rng where the flip left it. Exact for images no larger than the output (full DCT scale).
+Image ReferenceTrainTransform(const Image& full, const TrainTransformOptions& options,
+                              uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const ImageRegion box = SampleRandomResizedCrop(full.width, full.height, options, rng);
+  const bool flip = options.flip && (rng() >> 63) != 0;
+  Image crop(box.width, box.height);
+  for (int y = 0; y < box.height; ++y) {
+    std::copy_n(full.Row(box.y + y) + 3 * box.x, crop.RowBytes(), crop.Row(y));
+  }
+  Image out(options.size, options.size);
+  ResizeInto(crop, options.size, options.size, flip, out.pixels.data());
+  AutoAugment(options.auto_augment, rng, &out);
+  return out;
+}
+
+std::vector<uint8_t> Train(const std::string& jpeg, const TrainTransformOptions& options,
+                           uint64_t seed) {
+  std::vector<uint8_t> out(static_cast<size_t>(options.size) * options.size * 3);
+  const absl::Status status = TrainTransform(jpeg, options, seed, out.data());
+  EXPECT_TRUE(status.ok()) << status;
+  return out;
+}
+
+TEST(TrainTransformAutoAugmentTest, PolicyFollowsCropAndFlipExactly) {
+  const std::string jpeg = TexturedJpeg(200, 150);
+  const absl::StatusOr<Image> full = DecodeImage(jpeg);
+  ASSERT_TRUE(full.ok()) << full.status();
+  for (const Policy policy : {Policy::kNone, Policy::kTrivialAugmentWide, Policy::kRandAugment}) {
+    TrainTransformOptions options;
+    options.auto_augment.policy = policy;
+    int differs_from_plain = 0;
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+      const std::vector<uint8_t> got = Train(jpeg, options, seed);
+      ASSERT_EQ(got, ReferenceTrainTransform(*full, options, seed).pixels)
+          << AutoAugmentPolicyName(policy) << " seed " << seed;
+      differs_from_plain += got != Train(jpeg, TrainTransformOptions(), seed);
+    }
+    // kNone is the plain transform; the policies change most images (TrivialAugmentWide
+    // draws Identity 1 time in 14).
+    if (policy == Policy::kNone) {
+      EXPECT_EQ(differs_from_plain, 0);
+    } else {
+      EXPECT_GT(differs_from_plain, 20) << AutoAugmentPolicyName(policy);
+    }
+  }
+}
+
+TEST(TrainTransformAutoAugmentTest, WithColorJitterAfterThePolicy) {
+  const std::string jpeg = TexturedJpeg(200, 150);
+  TrainTransformOptions options;
+  options.auto_augment.policy = Policy::kTrivialAugmentWide;
+  options.brightness = 0.4;
+  TrainTransformOptions policy_only = options;
+  policy_only.brightness = 0;
+  int differ = 0;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    const std::vector<uint8_t> a = Train(jpeg, options, seed);
+    ASSERT_EQ(a, Train(jpeg, options, seed));
+    differ += a != Train(jpeg, policy_only, seed);
+  }
+  EXPECT_GT(differ, 5);
+}
+
+TEST(TrainTransformAutoAugmentTest, InvalidOptionsAreInvalidArgument) {
+  TrainTransformOptions options;
+  options.auto_augment.policy = Policy::kRandAugment;
+  options.auto_augment.magnitude = 31;
+  std::vector<uint8_t> out(224 * 224 * 3);
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(TrainTransform(TexturedJpeg(64, 48), options, 0, out.data())));
 }
 
 }  // namespace
