@@ -18,12 +18,18 @@ EpochSampler::EpochSampler(size_t dataset_size, const SamplerOptions& options, i
   CHECK_GE(options.rank, 0);
   CHECK_LT(options.rank, options.world_size);
   CHECK_GT(options.batch_size, 0);
+  CHECK_GT(options.repeats, 0);
   std::vector<size_t> order;
   if (options.shuffle) {
     order = Permutation(dataset_size, MixSeed(options.seed, static_cast<uint64_t>(epoch)));
   } else {
     order.resize(dataset_size);
     std::iota(order.begin(), order.end(), 0);
+  }
+  if (options.repeats > 1) {
+    std::vector<size_t> repeated(dataset_size);
+    for (size_t i = 0; i < dataset_size; ++i) repeated[i] = order[i / static_cast<size_t>(options.repeats)];
+    order = std::move(repeated);
   }
   const size_t world = static_cast<size_t>(options.world_size);
   size_t total = dataset_size;

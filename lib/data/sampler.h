@@ -26,6 +26,11 @@ struct SamplerOptions {
   int batch_size = 1;
   // false keeps a last, smaller batch; true drops it.
   bool drop_last_batch = false;
+  // Repeated augmentation (torchvision's RASampler): each image of the shuffled order appears this
+  // many times in a row, the whole cut to the dataset's length, so an epoch sees 1 / repeats of
+  // the images, each `repeats` times with different per-sample randomness, and the copies of an
+  // image go to consecutive ranks. 1: off.
+  int repeats = 1;
 };
 
 // The samples of one epoch for one rank, in order, cut into batches.

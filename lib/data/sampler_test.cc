@@ -123,6 +123,25 @@ TEST(EpochSamplerTest, GlobalBatchesDoNotDependOnTheNumberOfRanks) {
   }
 }
 
+TEST(EpochSamplerTest, RepeatedAugmentationSendsAnImagesCopiesToDifferentRanks) {
+  // 10 images, 3 repeats: the first 4 images of the shuffled order, 3 + 3 + 3 + 1 times.
+  SamplerOptions options = Options(1);
+  options.repeats = 3;
+  const EpochSampler alone(10, options, 2);
+  const std::vector<size_t> permutation = EpochSampler(10, Options(1), 2).indices();
+  ASSERT_EQ(alone.indices().size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(alone.indices()[i], permutation[i / 3]) << i;
+  // On 3 ranks (kDrop: 9 positions), rank r's k-th sample is the k-th image's copy r.
+  options.world_size = 3;
+  options.uneven = SamplerOptions::Uneven::kDrop;
+  for (int rank = 0; rank < 3; ++rank) {
+    options.rank = rank;
+    const EpochSampler sampler(10, options, 2);
+    ASSERT_EQ(sampler.indices().size(), 3u);
+    for (size_t k = 0; k < 3; ++k) EXPECT_EQ(sampler.indices()[k], permutation[k]) << rank;
+  }
+}
+
 TEST(EpochSamplerTest, UnshuffledIsDatasetOrder) {
   SamplerOptions options = Options(4);
   options.shuffle = false;

@@ -52,6 +52,67 @@ absl::Status ClearField(const std::vector<std::string>& path, google::protobuf::
   return absl::OkStatus();
 }
 
+// data.auto_augment, data.random_erasing, data.repeated_augmentations.
+absl::Status ResolveAugmentation(DataConfig* data) {
+  if (data->has_auto_augment()) {
+    AutoAugmentConfig* augment = data->mutable_auto_augment();
+    if (augment->policy() != "trivial_augment_wide" && augment->policy() != "rand_augment") {
+      return Invalid("data.auto_augment.policy",
+                     absl::StrCat("'", augment->policy(), "' is neither trivial_augment_wide nor rand_augment"));
+    }
+    FORGE_DEFAULT(augment, num_ops, 2);
+    FORGE_DEFAULT(augment, magnitude, 9);
+    FORGE_DEFAULT(augment, num_magnitude_bins, 31);
+    if (augment->num_ops() < 1) return Invalid("data.auto_augment.num_ops", "must be at least 1");
+    if (augment->num_magnitude_bins() < 2) return Invalid("data.auto_augment.num_magnitude_bins", "must be at least 2");
+    if (augment->magnitude() < 0 || augment->magnitude() >= augment->num_magnitude_bins()) {
+      return Invalid("data.auto_augment.magnitude", "must be in [0, num_magnitude_bins)");
+    }
+  }
+  if (data->has_random_erasing()) {
+    RandomErasingConfig* erasing = data->mutable_random_erasing();
+    FORGE_DEFAULT(erasing, min_scale, 0.02);
+    FORGE_DEFAULT(erasing, max_scale, 0.33);
+    FORGE_DEFAULT(erasing, min_ratio, 0.3);
+    FORGE_DEFAULT(erasing, max_ratio, 3.3);
+    if (!(erasing->probability() >= 0 && erasing->probability() <= 1)) {
+      return Invalid("data.random_erasing.probability", "must be in [0, 1]");
+    }
+    if (!(erasing->min_scale() > 0 && erasing->min_scale() <= erasing->max_scale() && erasing->max_scale() <= 1)) {
+      return Invalid("data.random_erasing", "needs 0 < min_scale <= max_scale <= 1");
+    }
+    if (!(erasing->min_ratio() > 0 && erasing->min_ratio() <= erasing->max_ratio())) {
+      return Invalid("data.random_erasing", "needs 0 < min_ratio <= max_ratio");
+    }
+  }
+  if (data->repeated_augmentations() < 0) return Invalid("data.repeated_augmentations", "must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::Status ResolveProgressiveResizing(DataConfig* data) {
+  if (!data->has_progressive_resizing()) return absl::OkStatus();
+  ProgressiveResizingConfig* resizing = data->mutable_progressive_resizing();
+  FORGE_DEFAULT(resizing, size_step, 32);
+  const int step = resizing->size_step();
+  if (step < 1) return Invalid("data.progressive_resizing.size_step", "must be at least 1");
+  if (resizing->start_size() <= 0 || resizing->start_size() % step != 0) {
+    return Invalid("data.progressive_resizing.start_size", absl::StrCat("must be a positive multiple of ", step));
+  }
+  if (resizing->end_size() < resizing->start_size() || resizing->end_size() % step != 0) {
+    return Invalid("data.progressive_resizing.end_size",
+                   absl::StrCat("must be a multiple of ", step, " no smaller than start_size"));
+  }
+  if (resizing->start_epoch() < 1 || resizing->end_epoch() <= resizing->start_epoch()) {
+    return Invalid("data.progressive_resizing", "needs 1 <= start_epoch < end_epoch");
+  }
+  for (const SizeBatch& size_batch : resizing->batch_sizes()) {
+    if (size_batch.size() <= 0 || size_batch.batch_size() <= 0) {
+      return Invalid("data.progressive_resizing.batch_sizes", "sizes and batch sizes must be positive");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ApplyOverrides(const std::vector<std::string>& overrides, TrainConfig* config) {
@@ -168,6 +229,16 @@ absl::StatusOr<TrainConfig> ResolveConfig(TrainConfig config) {
   FORGE_DEFAULT(&config, eval_every_epochs, 1);
   if (config.eval_every_epochs() < 1) return Invalid("eval_every_epochs", "must be at least 1");
   FORGE_DEFAULT(&config, name, config.model().name());
+  if (absl::Status status = ResolveAugmentation(data); !status.ok()) return status;
+  if (absl::Status status = ResolveProgressiveResizing(data); !status.ok()) return status;
+  const EmaConfig& ema = config.ema();
+  if (config.has_ema() && !(ema.decay() > 0 && ema.decay() < 1)) return Invalid("ema.decay", "must be in (0, 1)");
+  if (ema.has_every_steps() && ema.every_steps() < 1) return Invalid("ema.every_steps", "must be at least 1");
+  if (ema.copy_epochs() < 0) return Invalid("ema.copy_epochs", "must be >= 0");
+  if (!config.best_phase().empty() && config.best_phase() != "val" && config.best_phase() != "val_ema") {
+    return Invalid("best_phase", absl::StrCat("'", config.best_phase(), "' is neither val nor val_ema"));
+  }
+  if (config.best_phase() == "val_ema" && !config.has_ema()) return Invalid("best_phase", "val_ema needs ema");
   return config;
 }
 

@@ -1,5 +1,8 @@
 #include "lib/engine/input.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "lib/data/augment.h"
 #include "lib/util/cores.h"
 
@@ -18,7 +21,25 @@ LoaderOptions CommonOptions(const DataConfig& data, int batch_size, int image_si
 
 }  // namespace
 
-int TrainImageSize(const TrainConfig& config, int epoch) { return config.data().image_size(); }
+int TrainImageSize(const TrainConfig& config, int epoch) {
+  if (!config.data().has_progressive_resizing()) return config.data().image_size();
+  const ProgressiveResizingConfig& resizing = config.data().progressive_resizing();
+  if (epoch <= resizing.start_epoch()) return resizing.start_size();
+  if (epoch >= resizing.end_epoch()) return resizing.end_size();
+  const double size = resizing.start_size() + static_cast<double>(resizing.end_size() - resizing.start_size()) *
+                                                  (epoch - resizing.start_epoch()) /
+                                                  (resizing.end_epoch() - resizing.start_epoch());
+  const int step = resizing.has_size_step() ? resizing.size_step() : 32;
+  return static_cast<int>(std::nearbyint(size / step)) * step;
+}
+
+int TrainBatchSize(const TrainConfig& config, int epoch) {
+  const int size = TrainImageSize(config, epoch);
+  for (const SizeBatch& size_batch : config.data().progressive_resizing().batch_sizes()) {
+    if (size_batch.size() == size) return size_batch.batch_size();
+  }
+  return config.data().batch_size();
+}
 
 LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int epoch) {
   const DataConfig& data = config.data();
@@ -26,10 +47,18 @@ LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int 
   LoaderOptions options = CommonOptions(data, batch_size, image_size);
   options.sampler.seed = config.seed();
   options.sampler.drop_last_batch = true;
+  options.sampler.repeats = std::max(1, data.repeated_augmentations());
   TrainTransformOptions transform;
   transform.size = image_size;
   transform.min_scale = data.min_scale();
   transform.flip = data.flip();
+  if (data.has_auto_augment()) {  // resolved: a known policy, every field set
+    const AutoAugmentConfig& augment = data.auto_augment();
+    transform.auto_augment.policy = *ParseAutoAugmentPolicy(augment.policy());
+    transform.auto_augment.num_ops = augment.num_ops();
+    transform.auto_augment.magnitude = augment.magnitude();
+    transform.auto_augment.num_magnitude_bins = augment.num_magnitude_bins();
+  }
   options.transform = [transform](absl::string_view encoded, uint64_t seed, uint8_t* out) {
     return TrainTransform(encoded, transform, seed, out);
   };

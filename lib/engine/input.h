@@ -8,13 +8,19 @@
 
 namespace forge {
 
-// The training crop size of `epoch` (1-based). Today data.image_size for every epoch; per-epoch
-// input resolution (progressive resizing) is decided here, and every caller already asks per epoch.
+// The training crop size of `epoch` (1-based): data.image_size, or with data.progressive_resizing
+// its start_size through start_epoch, end_size from end_epoch on, and in between the linear
+// interpolation rounded to the nearest multiple of size_step (halves to even, as FFCV's np.round).
 int TrainImageSize(const TrainConfig& config, int epoch);
 
+// The global batch size of `epoch`: progressive_resizing.batch_sizes' entry for the epoch's
+// training size, else data.batch_size.
+int TrainBatchSize(const TrainConfig& config, int epoch);
+
 // Training batches of `batch_size` images for `epoch`: shuffled by config.seed (the same order for
-// any thread count), RandomResizedCrop to TrainImageSize(config, epoch) with data.min_scale,
-// optional flip, the last partial batch dropped.
+// any thread count; data.repeated_augmentations repeats each image), RandomResizedCrop to
+// TrainImageSize(config, epoch) with data.min_scale, optional flip, then data.auto_augment's
+// TrivialAugmentWide or RandAugment; the last partial batch dropped.
 LoaderOptions TrainLoaderOptions(const TrainConfig& config, int batch_size, int epoch);
 
 // Evaluation batches in dataset order: resize the shorter side to data.eval_size /

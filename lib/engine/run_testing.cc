@@ -27,15 +27,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The model's parameters and buffers in checkpoints/last.ckpt, then its EMA's when it holds one.
 std::vector<std::pair<std::string, torch::Tensor>> Weights(const std::string& run_dir) {
   absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", 10);
   EXPECT_TRUE(options.ok());
-  ResNet model(*options);
+  ResNet model(*options), ema(*options);
   const std::string path = run_dir + "/checkpoints/last.ckpt";
-  EXPECT_TRUE(LoadCheckpoint(path, nullptr, *model, nullptr).ok()) << path;
+  absl::StatusOr<TrainState> state = ReadTrainState(path);
+  EXPECT_TRUE(state.ok()) << path;
+  const bool has_ema = state.ok() && state->has_ema();
+  EXPECT_TRUE(LoadCheckpoint(path, nullptr, *model, nullptr, has_ema ? ema.get() : nullptr).ok()) << path;
   std::vector<std::pair<std::string, torch::Tensor>> weights;
-  for (const auto& item : model->named_parameters()) weights.emplace_back(item.key(), item.value());
-  for (const auto& item : model->named_buffers()) weights.emplace_back(item.key(), item.value());
+  for (ResNet* module : {&model, &ema}) {
+    if (module == &ema && !has_ema) break;
+    const std::string prefix = module == &ema ? "ema." : "";
+    for (const auto& item : (*module)->named_parameters()) weights.emplace_back(prefix + item.key(), item.value());
+    for (const auto& item : (*module)->named_buffers()) weights.emplace_back(prefix + item.key(), item.value());
+  }
   return weights;
 }
 

@@ -14,7 +14,7 @@ namespace forge::train_testing {
 void ExpectEachStepLoggedOnce(const TrainLog& log);
 
 // Expects the run in `run_dir` to be the run in `reference` (both ResNet-18 on 10 classes):
-// the weights and buffers of checkpoints/last.ckpt bit for bit, the same loss and LR at every
+// the weights and buffers of checkpoints/last.ckpt (and its EMA's) bit for bit, the same loss and LR at every
 // step of train_log.pb and the same epoch metrics, each step logged once, and each TensorBoard
 // (tag, step) once.
 void ExpectSameRun(const std::string& reference, const std::string& run_dir);

@@ -5,11 +5,14 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "lib/data/random.h"
 #include "lib/train/autocast.h"
 #include "lib/train/loss.h"
 #include "lib/train/optimizer.h"
 
 namespace forge {
+
+constexpr uint64_t kErasingStream = 0x45524153;  // "ERAS"
 
 absl::Status CheckPrecision(const TrainConfig& config, torch::Device device) {
   if (config.precision() == "fp16" && !device.is_cuda()) {
@@ -43,6 +46,33 @@ absl::StatusOr<MixingOptions> MixingOptionsOf(const TrainConfig& config) {
   return options;
 }
 
+namespace {
+
+ErasingOptions ErasingOptionsOf(const TrainConfig& config) {
+  ErasingOptions options;
+  if (!config.data().has_random_erasing()) return options;
+  const RandomErasingConfig& erasing = config.data().random_erasing();  // resolved: every field set
+  options.probability = erasing.probability();
+  options.min_scale = erasing.min_scale();
+  options.max_scale = erasing.max_scale();
+  options.min_ratio = erasing.min_ratio();
+  options.max_ratio = erasing.max_ratio();
+  options.value = erasing.value();
+  options.random_value = erasing.random_value();
+  return options;
+}
+
+}  // namespace
+
+MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int rank) {
+  MicroBatchAugment augment;
+  augment.mix = MixesIn(config, epoch);
+  augment.erase = config.data().random_erasing().probability() > 0;
+  augment.seed = MixSeed(MixSeed(config.seed(), static_cast<uint64_t>(epoch), static_cast<uint64_t>(batch)),
+                         static_cast<uint64_t>(rank));
+  return augment;
+}
+
 bool MixesIn(const TrainConfig& config, int epoch) {
   const MixingConfig& mixing = config.mixing();
   return (mixing.mixup_alpha() > 0 || mixing.cutmix_alpha() > 0) &&
@@ -57,19 +87,23 @@ TrainStep::TrainStep(const TrainConfig& config, ResNet& model, torch::optim::Opt
       scaler_(scaler),
       group_(group),
       mixing_(mixing),
+      erasing_(ErasingOptionsOf(config)),
       device_type_(device.type()),
       autocast_(AutocastFor(config.precision(), device_type_)) {
   if (SupportsFusedStep(optimizer_)) fused_.emplace(optimizer_);
 }
 
-torch::Tensor TrainStep::Forward(const torch::Tensor& images) {
+torch::Tensor TrainStep::Forward(ResNet& model, const torch::Tensor& images) {
   AutocastGuard autocast(device_type_, autocast_);
-  return model_->forward(images);
+  return model->forward(images);
 }
 
 MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels,
-                                       const MicroBatchMixing& mixing) {
-  const MixedBatch mixed = MixBatch(images, labels, mixing.enabled ? mixing_ : MixingOptions(), mixing.seed);
+                                       const MicroBatchAugment& augment) {
+  // Erasing draws from its own stream of the seed; mixing from the seed itself.
+  const torch::Tensor erased =
+      augment.erase ? EraseBatch(images, erasing_, MixSeed(augment.seed, kErasingStream)) : images;
+  const MixedBatch mixed = MixBatch(erased, labels, augment.mix ? mixing_ : MixingOptions(), augment.seed);
   const torch::Tensor logits = Forward(mixed.images);
   torch::Tensor loss = MixedCrossEntropy(logits, mixed, config_.label_smoothing());
   // The step's last micro-batch averages the accumulated gradients over the group.

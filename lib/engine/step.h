@@ -27,6 +27,7 @@
 #include "lib/train/autocast.h"
 #include "absl/status/statusor.h"
 #include "lib/train/grad_scaler.h"
+#include "lib/train/erasing.h"
 #include "lib/train/mixing.h"
 #include "lib/train/optimizer.h"
 #include "proto/train_config.pb.h"
@@ -41,12 +42,16 @@ struct MicroBatchResult {
   torch::Tensor labels;  // what accuracy counts: the labels, or each image's dominant one when mixed
 };
 
-// Whether a micro-batch is mixed (config.mixing), and the seed of its draws: the same for the
-// same micro-batch of a resumed run.
-struct MicroBatchMixing {
-  bool enabled = false;
+// Whether a micro-batch is mixed (config.mixing) and erased (data.random_erasing), and the seed
+// of those draws: the same for the same micro-batch of a resumed run.
+struct MicroBatchAugment {
+  bool mix = false;
+  bool erase = false;
   uint64_t seed = 0;
 };
+
+// The augmentation of loader batch `batch` of `epoch` in process `rank`.
+MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int rank);
 
 // config.mixing as MixingOptions (defaults resolved); InvalidArgument naming the field for a
 // negative alpha or a probability outside [0, 1].
@@ -66,12 +71,14 @@ class TrainStep {
             torch::Device device, ProcessGroup* group = nullptr, MixingOptions mixing = MixingOptions());
 
   // The model's forward pass under the config's autocast (also what validation runs).
-  torch::Tensor Forward(const torch::Tensor& images);
+  torch::Tensor Forward(const torch::Tensor& images) { return Forward(model_, images); }
+  // The same for another model of the run (its EMA).
+  torch::Tensor Forward(ResNet& model, const torch::Tensor& images);
 
-  // Forward and backward of one micro-batch: `images` normalised, `labels` on the device; mixed
-  // (config.mixing) when `mixing` says so.
+  // Forward and backward of one micro-batch: `images` normalised, `labels` on the device; erased
+  // (data.random_erasing), then mixed (config.mixing), as `augment` says.
   MicroBatchResult Accumulate(const torch::Tensor& images, const torch::Tensor& labels,
-                              const MicroBatchMixing& mixing = MicroBatchMixing());
+                              const MicroBatchAugment& augment = MicroBatchAugment());
 
   // The optimizer step with the gradients of the grad_accumulation micro-batches since the last
   // one, at learning rate `lr` (and `momentum`, SGD's or AdamW's beta1, when the schedule cycles it). Internal error when called after another number of micro-batches.
@@ -87,6 +94,7 @@ class TrainStep {
   GradScaler& scaler_;
   ProcessGroup* const group_;
   const MixingOptions mixing_;
+  const ErasingOptions erasing_;
   int micro_batches_ = 0;  // accumulated since the last step
   std::optional<FusedStepper> fused_;  // when the optimizer has a fused step
   const c10::DeviceType device_type_;

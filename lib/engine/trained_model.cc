@@ -10,7 +10,7 @@
 namespace forge {
 
 absl::StatusOr<TrainedModel> LoadTrainedModel(const std::string& path, const std::string& model_name,
-                                              int64_t num_classes) {
+                                              int64_t num_classes, Weights weights) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("no such checkpoint: ", path));
   TrainedModel trained;
   absl::StatusOr<TrainState> state = ReadTrainState(path);
@@ -25,13 +25,22 @@ absl::StatusOr<TrainedModel> LoadTrainedModel(const std::string& path, const std
   }
   absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName(name, num_classes);
   if (!options.ok()) return options.status();
+  if (state.ok()) options->blurpool = trained.state.config().model().blurpool();
   trained.model = ResNet(*options);
   if (state.ok()) {
     TrainState loaded;
-    if (absl::Status status = LoadCheckpoint(path, &loaded, *trained.model, /*optimizer=*/nullptr); !status.ok()) {
-      return status;
+    absl::Status status;
+    if (weights == Weights::kEma) {
+      ResNet model_weights(*options);  // read and dropped
+      status = LoadCheckpoint(path, &loaded, *model_weights, /*optimizer=*/nullptr, trained.model.get());
+    } else {
+      status = LoadCheckpoint(path, &loaded, *trained.model, /*optimizer=*/nullptr);
     }
+    if (!status.ok()) return status;
     return trained;
+  }
+  if (weights == Weights::kEma) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " holds bare weights, not a checkpoint with EMA weights"));
   }
   try {
     torch::load(trained.model, path);
@@ -40,6 +49,12 @@ absl::StatusOr<TrainedModel> LoadTrainedModel(const std::string& path, const std
         absl::StrCat(path, ": cannot load weights for ", name, ": ", e.what_without_backtrace()));
   }
   return trained;
+}
+
+absl::StatusOr<Weights> ParseWeights(const std::string& name) {
+  if (name == "model") return Weights::kModel;
+  if (name == "ema") return Weights::kEma;
+  return absl::InvalidArgumentError(absl::StrCat("--weights=", name, " is neither 'model' nor 'ema'"));
 }
 
 }  // namespace forge

@@ -19,10 +19,10 @@
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
-#include "lib/data/random.h"
 #include "lib/engine/build.h"
 #include "lib/engine/config.h"
 #include "lib/engine/device_batch.h"
+#include "lib/engine/epoch_plan.h"
 #include "lib/engine/evaluate.h"
 #include "lib/engine/input.h"
 #include "lib/engine/run_dir.h"
@@ -33,6 +33,7 @@
 #include "lib/model/summary.h"
 #include "lib/train/checkpoint.h"
 #include "lib/train/device.h"
+#include "lib/train/ema.h"
 #include "lib/train/metrics.h"
 #include "lib/train/schedule.h"
 #include "lib/util/progress.h"
@@ -108,8 +109,9 @@ class Trainer {
   absl::Status CheckSameCheckpoints(const std::vector<SavedState>& candidates);
   absl::Status Setup();
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
-  absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train);
-  absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val);
+  // Validation of `model` (the weights or their EMA), logged as `phase`.
+  absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train, ResNet& model, const std::string& phase);
+  absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val, const PhaseResult* val_ema);
   // A checkpoint of the run at `path` (every process calls it; rank 0 writes).
   absl::Status Save(const std::string& path, const std::string& kind);
   // Rank 0's write of what Save prepared.
@@ -123,7 +125,8 @@ class Trainer {
   // process alone; in a group, those agreed at the previous boundary (the agreement runs behind
   // the step, so reading it never waits for the step just queued on the device).
   ProcessGroup::Flags AgreeAtStepBoundary();
-  // Gives every process rank 0's batch-norm running statistics (those saved and evaluated).
+  // Gives every process rank 0's batch-norm running statistics (those saved and evaluated), and
+  // its EMA's.
   absl::Status ShareBuffers();
   // Returns when every process has called it: after rank 0's writes, so that a process that
   // exits first (stopped, or done) cannot lead a launcher to end rank 0 while it writes.
@@ -150,13 +153,16 @@ class Trainer {
   std::unique_ptr<ImageDataset> train_data_, val_data_;
   std::optional<Normalizer> normalizer_;
   ResNet model_{nullptr};
+  ResNet ema_model_{nullptr};      // config.ema: the moving average of model_'s weights
+  std::optional<ModelEma> ema_;    // ... and what updates it
   Optimization optimization_;
   std::unique_ptr<LrSchedule> schedule_;
   std::vector<std::unique_ptr<TrainHook>> own_hooks_;
   TrainState state_;
   bool resuming_ = false;
-  int64_t micro_batch_ = 0;
-  int64_t steps_per_epoch_ = 0;
+  int64_t micro_batch_ = 0;       // per process, of data.batch_size: validation's batch
+  int64_t steps_per_epoch_ = 0;   // of data.batch_size: the schedule's unit
+  std::optional<EpochPlan> plan_;  // each epoch's batch and steps; where a step sits on the schedule
   Clock::time_point last_checkpoint_ = Clock::now();
   std::function<ProcessGroup::Flags()> pending_agreement_;  // started at the last step boundary
 };
@@ -198,7 +204,8 @@ absl::Status Trainer::LoadNewestGoodCheckpoint(const std::vector<SavedState>& ca
   std::vector<std::string> refused;
   for (const SavedState& candidate : candidates) {
     TrainState loaded;
-    absl::Status status = LoadCheckpoint(candidate.path, &loaded, *model_, optimization_.optimizer.get());
+    absl::Status status = LoadCheckpoint(candidate.path, &loaded, *model_, optimization_.optimizer.get(),
+                                         ema_ ? &ema_->averaged() : nullptr);
     if (status.ok()) {
       state_ = std::move(loaded);
       LOG(INFO) << "resuming " << candidate.path << ": " << state_.epoch() << " epochs"
@@ -216,6 +223,9 @@ absl::Status Trainer::LoadNewestGoodCheckpoint(const std::vector<SavedState>& ca
 }
 
 absl::Status Trainer::BuildSchedule() {
+  absl::StatusOr<EpochPlan> plan = EpochPlan::Make(config_, static_cast<int64_t>(train_data_->size()), options_.train_data);
+  if (!plan.ok()) return plan.status();
+  plan_.emplace(std::move(*plan));
   absl::StatusOr<std::unique_ptr<LrSchedule>> schedule =
       MakeRunSchedule(config_, PeakLr(config_.schedule(), config_.data().batch_size()), steps_per_epoch_);
   if (!schedule.ok()) return schedule.status();
@@ -225,8 +235,9 @@ absl::Status Trainer::BuildSchedule() {
 
 // --extend_epochs and --freeze_lr: a ScheduleChange at the next step, unless already made.
 absl::Status Trainer::ApplyScheduleChanges() {
+  // Changes are laid out on the schedule's steps (EpochPlan): the position of the next step.
   ScheduleChange change;
-  change.set_at_step(state_.step());
+  change.set_at_step(static_cast<int64_t>(std::floor(plan_->SchedulePosition(state_.step()))));
   change.set_epochs_before(config_.epochs());
   change.set_epochs_after(config_.epochs());
   bool changed = false;
@@ -243,7 +254,7 @@ absl::Status Trainer::ApplyScheduleChanges() {
   if (!options_.freeze_lr.empty()) {
     double lr = 0;
     if (options_.freeze_lr == "last") {
-      lr = schedule_->LrAt(std::max<int64_t>(0, state_.step() - 1));
+      lr = schedule_->LrAtPosition(plan_->SchedulePosition(std::max<int64_t>(0, state_.step() - 1)));
     } else if (!absl::SimpleAtod(options_.freeze_lr, &lr) || !std::isfinite(lr) || lr <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--freeze_lr=", options_.freeze_lr, " is neither 'last' nor a positive learning rate"));
@@ -320,9 +331,17 @@ absl::Status Trainer::OpenData(const std::vector<SavedState>& candidates) {
   absl::StatusOr<int64_t> micro_batch = MicroBatchSize(config_, batch, group_.size());
   if (!micro_batch.ok()) return micro_batch.status();
   micro_batch_ = *micro_batch;
+  for (const SizeBatch& size_batch : config_.data().progressive_resizing().batch_sizes()) {
+    if (absl::Status status = MicroBatchSize(config_, size_batch.batch_size(), group_.size()).status(); !status.ok()) {
+      return status;
+    }
+  }
   absl::StatusOr<int64_t> steps = StepsPerEpoch(*train_data_, options_.train_data, batch);
   if (!steps.ok()) return steps.status();
   steps_per_epoch_ = *steps;
+  absl::StatusOr<EpochPlan> plan = EpochPlan::Make(config_, static_cast<int64_t>(train_data_->size()), options_.train_data);
+  if (!plan.ok()) return plan.status();
+  plan_.emplace(std::move(*plan));
   if (resuming_) {
     const TrainState& saved = candidates.front().state;
     const std::vector<std::string> classes = ClassWnids(*train_data_);
@@ -397,6 +416,23 @@ absl::Status Trainer::Setup() {
     }
   }
   PlaceModel(config_, device_, model_);
+  if (config_.ema().decay() > 0) {
+    absl::StatusOr<EmaSchedule> schedule = EmaScheduleOf(config_);
+    if (!schedule.ok()) return schedule.status();
+    ema_model_ = ResNet(std::dynamic_pointer_cast<ResNetImpl>(model_->clone()));
+    PlaceModel(config_, device_, ema_model_);
+    ema_model_->eval();
+    ema_.emplace(*ema_model_, *schedule);
+    const std::string warning = EmaHorizonWarning(*schedule, steps_per_epoch_, plan_->TotalSteps());
+    if (!warning.empty()) LOG(WARNING) << warning;
+    LOG(INFO) << absl::StrFormat("EMA of the weights: decay %.6g every %d steps, reaching back about %.3g epochs%s%s",
+                                 schedule->decay, schedule->every_steps,
+                                 schedule->HorizonSteps() / static_cast<double>(steps_per_epoch_),
+                                 schedule->warmup ? ", with warm-up" : "",
+                                 schedule->copy_epochs > 0
+                                     ? absl::StrCat(", copying the weights through epoch ", schedule->copy_epochs)
+                                     : "");
+  }
   const int64_t batch = config_.data().batch_size();
   absl::StatusOr<Optimization> optimization =
       BuildOptimization(config_, model_, PeakLr(config_.schedule(), batch), device_, &group_);
@@ -429,6 +465,7 @@ absl::Status Trainer::Setup() {
     model_->SyncBatchNorm([this](const torch::Tensor& sums) { return group_.SumWithGradient(sums); });
   }
   if (absl::Status status = group_.ShareModel(*model_); !status.ok()) return status;
+  if (ema_ && !resuming_) ema_->Copy(*model_);
   if (absl::Status status = StartLogs(); !status.ok()) return status;
   if (resuming_) {
     if (absl::Status status = ForEachHook([&](TrainHook& hook) { return hook.AfterLoad(state_); }); !status.ok()) {
@@ -472,7 +509,7 @@ absl::Status Trainer::WriteCheckpoint(const std::string& path, const std::string
   if (absl::Status status = CaptureRngState(&state_); !status.ok()) return status;
   state_.set_kind(kind);
   optimization_.step->SyncOptimizerState();
-  return SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get());
+  return SaveCheckpoint(path, state_, *model_, optimization_.optimizer.get(), ema_ ? &ema_->averaged() : nullptr);
 }
 
 absl::Status Trainer::SaveMidEpoch(const EpochProgress& progress) {
@@ -489,7 +526,11 @@ void Trainer::WaitForRankZero() {
 
 absl::Status Trainer::ShareBuffers() {
   if (group_.size() == 1) return absl::OkStatus();
-  return group_.Broadcast(model_->buffers());
+  std::vector<torch::Tensor> buffers = model_->buffers();
+  if (ema_) {
+    for (const torch::Tensor& buffer : ema_model_->buffers()) buffers.push_back(buffer);
+  }
+  return group_.Broadcast(buffers);
 }
 
 LoaderOptions Trainer::Share(LoaderOptions options) const {
@@ -531,9 +572,15 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   model_->train();
   const EpochProgress resumed = state_.epoch_progress();  // empty unless resuming mid-epoch
   state_.clear_epoch_progress();
-  Loader loader(*train_data_, Share(TrainLoaderOptions(config_, static_cast<int>(micro_batch_), epoch)), epoch,
+  const int64_t micro_batch = *MicroBatchSize(config_, plan_->BatchSize(epoch), group_.size());  // checked by OpenData
+  if (config_.data().has_progressive_resizing()) {
+    LOG(INFO) << absl::StrFormat("epoch %d: training crops of %d px, batch %d, %d steps, LR x %g", epoch,
+                                 TrainImageSize(config_, epoch), plan_->BatchSize(epoch), plan_->StepsIn(epoch),
+                                 static_cast<double>(plan_->BatchSize(epoch)) / config_.data().batch_size());
+  }
+  Loader loader(*train_data_, Share(TrainLoaderOptions(config_, static_cast<int>(micro_batch), epoch)), epoch,
                 resumed.loader_batches());
-  const int64_t micro_batches = steps_per_epoch_ * config_.grad_accumulation();
+  const int64_t micro_batches = plan_->StepsIn(epoch) * config_.grad_accumulation();
 
   const PhaseResult before = FromProgress(resumed);  // of the attempts before this one
   PhaseResult result = before;
@@ -555,9 +602,8 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     return absl::OkStatus();
   };
   ProgressBar progress(absl::StrCat("epoch ", epoch, "/", config_.epochs(), " train"),
-                       (micro_batches - resumed.micro_batches()) * micro_batch_);
+                       (micro_batches - resumed.micro_batches()) * micro_batch);
   TrainStep& step_arithmetic = *optimization_.step;
-  const bool mixing = MixesIn(config_, epoch);
   DeviceBatchCopier copier(device_);
   Batch batch;
   int64_t micro = resumed.micro_batches();
@@ -568,7 +614,7 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     const DeviceBatch on_device = copier.Copy(batch);
     const MicroBatchResult micro_result =
         step_arithmetic.Accumulate((*normalizer_)(on_device.images, config_.channels_last()), on_device.labels,
-                                   {mixing, MixSeed(MixSeed(config_.seed(), epoch, batch.index), group_.rank())});
+                                   MicroBatchAugmentOf(config_, epoch, batch.index, group_.rank()));
     counts.Add(micro_result.logits, micro_result.labels, micro_result.loss);
     ++micro;
     progress.Add(batch.labels.size(0));
@@ -578,12 +624,14 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     event.epoch = epoch;
     event.step = state_.step();
     event.epochs = epoch - 1 + static_cast<double>(micro) / micro_batches;
-    event.lr = schedule_->LrAt(event.step);
+    event.lr = plan_->LrAt(*schedule_, event.step);
     event.logged = event.step % config_.log_every_steps() == 0;
-    if (absl::Status status = step_arithmetic.Apply(event.lr, schedule_->MomentumAt(event.step)); !status.ok()) {
+    if (absl::Status status = step_arithmetic.Apply(event.lr, plan_->MomentumAt(*schedule_, event.step));
+        !status.ok()) {
       return status;
     }
     state_.set_step(event.step + 1);
+    if (ema_) ema_->AfterStep(*model_, event.step, epoch);
     if (event.logged) {
       // The one read from the device in a logged step; the others read nothing.
       event.loss = micro_result.loss.item<double>();
@@ -629,18 +677,19 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
   return result;
 }
 
-absl::StatusOr<PhaseResult> Trainer::Validate(int epoch, const PhaseResult& train) {
+absl::StatusOr<PhaseResult> Trainer::Validate(int epoch, const PhaseResult& train, ResNet& model,
+                                              const std::string& phase) {
   if (absl::Status status = ShareBuffers(); !status.ok()) return status;
-  model_->eval();
+  model->eval();
   ResetPeakMemory(device_);
   EvaluateOptions options;
   options.channels_last = config_.channels_last();
-  options.progress_label = absl::StrCat("epoch ", epoch, "/", config_.epochs(), " val");
+  options.progress_label = absl::StrCat("epoch ", epoch, "/", config_.epochs(), " ", phase);
   options.stop = StopRequested;  // Evaluate agrees on it with the group
   options.group = &group_;
   TrainStep& step_arithmetic = *optimization_.step;
   absl::StatusOr<Evaluation> evaluation =
-      Evaluate([&](const torch::Tensor& images) { return step_arithmetic.Forward(images); }, *val_data_,
+      Evaluate([&](const torch::Tensor& images) { return step_arithmetic.Forward(model, images); }, *val_data_,
                Share(EvalLoaderOptions(config_, static_cast<int>(micro_batch_))), *normalizer_, options);
   if (absl::IsCancelled(evaluation.status())) {
     // Validation is not saved part-way: the resumed run validates these weights again.
@@ -666,7 +715,7 @@ EpochMetrics Trainer::Metrics(int epoch, const std::string& phase, const PhaseRe
   metrics.set_loss(result.counts.MeanLoss());
   metrics.set_top1(result.counts.Top1Percent());
   metrics.set_top5(result.counts.Top5Percent());
-  metrics.set_lr(schedule_->LrAt(std::max<int64_t>(0, state_.step() - 1)));
+  metrics.set_lr(plan_->LrAt(*schedule_, std::max<int64_t>(0, state_.step() - 1)));
   metrics.set_images(result.counts.images);
   metrics.set_seconds(result.seconds);
   metrics.set_images_per_sec(result.seconds > 0 ? result.counts.images / result.seconds : 0);
@@ -676,14 +725,16 @@ EpochMetrics Trainer::Metrics(int epoch, const std::string& phase, const PhaseRe
   return metrics;
 }
 
-absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val) {
+absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val,
+                               const PhaseResult* val_ema) {
   TrainLog* log = state_.mutable_log();
   // Epoch metrics are logged at the global step, like the per-step values, so that a resumed
   // run's rewrite (which drops events after the checkpoint's step) covers them too.
   EpochEvent event;
   event.epoch = epoch;
   event.step = state_.step();
-  for (const auto& [phase, result] : {std::pair<std::string, const PhaseResult*>{"train", &train}, {"val", val}}) {
+  for (const auto& [phase, result] :
+       {std::pair<std::string, const PhaseResult*>{"train", &train}, {"val", val}, {"val_ema", val_ema}}) {
     if (result == nullptr) continue;
     event.metrics.push_back(Metrics(epoch, phase, *result));
     event.skipped.push_back(result->skipped);
@@ -696,8 +747,9 @@ absl::Status Trainer::EndEpoch(int epoch, const PhaseResult& train, const PhaseR
   state_.set_epoch(epoch);
   state_.clear_epoch_progress();
   bool best = false;
-  if (val != nullptr && (state_.best_epoch() == 0 || val->counts.Top1Percent() > state_.best_top1())) {
-    state_.set_best_top1(val->counts.Top1Percent());
+  const PhaseResult* judged = config_.best_phase() == "val_ema" ? val_ema : val;
+  if (judged != nullptr && (state_.best_epoch() == 0 || judged->counts.Top1Percent() > state_.best_top1())) {
+    state_.set_best_top1(judged->counts.Top1Percent());
     state_.set_best_epoch(epoch);
     best = true;
   }
@@ -747,16 +799,25 @@ absl::Status Trainer::Run() {
       if (!trained.ok()) return trained.status();
       train = *trained;
     }
-    std::optional<PhaseResult> val;
+    std::optional<PhaseResult> val, val_ema;
     if (val_data_ != nullptr && (epoch % config_.eval_every_epochs() == 0 || epoch == config_.epochs())) {
-      absl::StatusOr<PhaseResult> validated = Validate(epoch, train);
+      absl::StatusOr<PhaseResult> validated = Validate(epoch, train, model_, "val");
       if (!validated.ok()) return validated.status();
       val = std::move(*validated);
+      if (ema_) {
+        validated = Validate(epoch, train, ema_model_, "val_ema");
+        if (!validated.ok()) return validated.status();
+        val_ema = std::move(*validated);
+      }
     }
-    if (absl::Status status = EndEpoch(epoch, train, val ? &*val : nullptr); !status.ok()) return status;
+    if (absl::Status status = EndEpoch(epoch, train, val ? &*val : nullptr, val_ema ? &*val_ema : nullptr);
+        !status.ok()) {
+      return status;
+    }
     if (StopAgreed() && epoch < config_.epochs()) return Stopped(paths_.last);
   }
-  LOG(INFO) << absl::StrFormat("done: best val top-1 %.2f%% at epoch %d; run in %s", state_.best_top1(),
+  LOG(INFO) << absl::StrFormat("done: best %s top-1 %.2f%% at epoch %d; run in %s",
+                               config_.best_phase().empty() ? "val" : config_.best_phase(), state_.best_top1(),
                                state_.best_epoch(), options_.run_dir);
   return absl::OkStatus();
 }

@@ -234,6 +234,94 @@ TEST(TrainerTest, StoppedMidEpochThenResumedEqualsAnUninterruptedRunBitForBit) {
  }
 }
 
+// Asks the loop to stop after step `at` (as a SIGTERM then would).
+class StopAfterStep : public TrainHook {
+ public:
+  explicit StopAfterStep(int64_t at) : at_(at) {}
+  absl::Status AfterStep(const StepEvent& step) override {
+    if (step.step == at_) RequestStop();
+    return absl::OkStatus();
+  }
+
+ private:
+  const int64_t at_;
+};
+
+// Progressive resizing with a batch size of its own for one size, EMA with warm-up, mixing,
+// TrivialAugmentWide, random erasing with noise and repeated augmentation: stopped in the middle
+// of the ramp (epoch 2 of 3, at 48 px and batch 8) and resumed, the run equals an uninterrupted
+// one, EMA weights included.
+TEST(TrainerTest, StoppedMidRampWithEveryAugmentationThenResumedEqualsAnUninterruptedRun) {
+  const std::vector<std::string> overrides = {
+      "data.batch_size=4", "epochs=3", "schedule.one_cycle={}", "schedule.peak_lr=0.05",
+      "data.progressive_resizing={start_size: 32 end_size: 64 start_epoch: 1 end_epoch: 3 size_step: 16 "
+      "batch_sizes {size: 48 batch_size: 8}}",
+      "ema={decay: 0.9 warmup: true}", "mixing.mixup_alpha=0.2", "mixing.cutmix_alpha=1.0",
+      "data.auto_augment={policy: 'trivial_augment_wide'}", "data.random_erasing={probability: 0.5 random_value: true}",
+      "data.repeated_augmentations=2"};
+  const TrainOptions straight = Options("ramp_straight", overrides);
+  ASSERT_TRUE(RunTraining(straight).ok());
+  TrainLog log = ReadLog(straight.run_dir);
+  // Epochs of 10, 5 and 10 steps; epoch 2's LR doubled by its batch of 8.
+  ASSERT_EQ(log.steps_size(), 25);
+  std::vector<std::string> phases;
+  for (const EpochMetrics& m : log.epochs()) phases.push_back(absl::StrCat(m.epoch(), m.phase()));
+  EXPECT_EQ(phases, (std::vector<std::string>{"1train", "1val", "1val_ema", "2train", "2val", "2val_ema", "3train",
+                                              "3val", "3val_ema"}));
+  absl::StatusOr<TrainState> state = ReadTrainState(straight.run_dir + "/checkpoints/last.ckpt");
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->has_ema());
+
+  TrainOptions stopped = Options("ramp_stopped", overrides);
+  StopAfterStep stop(12);  // the third step of epoch 2
+  stopped.hooks = {&stop};
+  absl::Status status = RunTraining(stopped);
+  ClearStopRequest();
+  ASSERT_TRUE(absl::IsCancelled(status)) << status;
+  absl::StatusOr<TrainState> mid = ReadTrainState(stopped.run_dir + "/checkpoints/mid_epoch.ckpt");
+  ASSERT_TRUE(mid.ok()) << mid.status();
+  EXPECT_EQ(mid->step(), 13);
+  EXPECT_EQ(mid->epoch(), 1);
+  EXPECT_TRUE(mid->has_ema());
+  stopped.hooks = {};
+  stopped.config.reset();
+  stopped.resume = true;
+  ASSERT_TRUE(RunTraining(stopped).ok());
+  train_testing::ExpectSameRun(straight.run_dir, stopped.run_dir);
+}
+
+// EMA weights are validated each epoch as val_ema, can choose best.ckpt, and eval reads them.
+TEST(TrainerTest, TheEmaIsValidatedAndCanChooseTheBestCheckpoint) {
+  TrainOptions options = Options("ema_best", {"epochs=2", "ema.decay=0.5", "best_phase=\"val_ema\""});
+  ASSERT_TRUE(RunTraining(options).ok());
+  const TrainLog log = ReadLog(options.run_dir);
+  double best_ema = -1;
+  int best_epoch = 0;
+  for (const EpochMetrics& m : log.epochs()) {
+    if (m.phase() == "val_ema" && m.top1() > best_ema) {
+      best_ema = m.top1();
+      best_epoch = m.epoch();
+    }
+  }
+  absl::StatusOr<TrainState> best = ReadTrainState(options.run_dir + "/checkpoints/best.ckpt");
+  ASSERT_TRUE(best.ok());
+  EXPECT_EQ(best->best_top1(), best_ema);
+  EXPECT_EQ(best->best_epoch(), best_epoch);
+  // The EMA differs from the weights after 10 steps of decay 0.5.
+  absl::StatusOr<ResNetOptions> model_options = ResNetOptionsFromName("resnet18", 10);
+  ResNet model(*model_options), ema(*model_options);
+  ASSERT_TRUE(LoadCheckpoint(options.run_dir + "/checkpoints/last.ckpt", nullptr, *model, nullptr, ema.get()).ok());
+  EXPECT_FALSE(torch::equal(model->fc->weight, ema->fc->weight));
+
+  for (const char* bad : {"best_phase=\"val_ema\"", "best_phase=\"train\"", "ema.decay=1"}) {
+    absl::Status status =
+        LoadConfig("", {"data.batch_size=8", "epochs=1", "optimizer.sgd={}", "schedule.constant={}", bad}).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << bad << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), std::string(bad).substr(0, std::string(bad).find('='))))
+        << status;
+  }
+}
+
 TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
   TrainOptions options = Options("damaged", {"epochs=2", "checkpoint.every_epochs=1", "checkpoint.keep=1"});
   ASSERT_TRUE(RunTraining(options).ok());

@@ -26,7 +26,7 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   const ImageDataset& data = **opened;
 
   absl::StatusOr<TrainedModel> trained =
-      LoadTrainedModel(options.checkpoint, options.model, static_cast<int64_t>(data.classes().size()));
+      LoadTrainedModel(options.checkpoint, options.model, static_cast<int64_t>(data.classes().size()), options.weights);
   if (!trained.ok()) return trained.status();
   const TrainState& state = trained->state;
   if (state.classes_size() > 0) {
@@ -78,6 +78,7 @@ absl::StatusOr<EvalResult> EvalOn(const EvalToolOptions& options, torch::Device 
   used->set_resize_shorter(options.resize_shorter);
   used->set_center_crop(options.center_crop);
   used->set_flip_tta(options.flip_tta);
+  used->set_weights(options.weights == Weights::kEma ? "ema" : "model");
   used->set_batch_size(options.batch_size);
   used->set_device(device.str());
   return result;

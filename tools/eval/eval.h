@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/engine/process_group.h"
+#include "lib/engine/trained_model.h"
 #include "proto/eval.pb.h"
 
 namespace forge {
@@ -22,6 +23,7 @@ struct EvalToolOptions {
   int resize_shorter = 256;    // shorter side before the crop
   int center_crop = 224;
   bool flip_tta = false;       // average the probabilities of the image and its mirror
+  Weights weights = Weights::kModel;  // the checkpoint's weights, or their moving average (EMA)
   int batch_size = 64;
   std::string device;          // empty: CUDA when present
   int threads = 0;             // loader threads; 0: one per core

@@ -50,10 +50,21 @@ class EvalTest : public ::testing::Test {
     std::sort(state.mutable_classes()->begin(), state.mutable_classes()->end());
     ASSERT_TRUE(SaveCheckpoint(Checkpoint(), state, *model, /*optimizer=*/nullptr).ok());
     torch::save(model, Weights());
+
+    // Another model as the first one's EMA, and alone; the first one again as trained with BlurPool.
+    torch::manual_seed(4);
+    ResNet other(*options);
+    ASSERT_TRUE(SaveCheckpoint(WithEma(), state, *model, /*optimizer=*/nullptr, other.get()).ok());
+    ASSERT_TRUE(SaveCheckpoint(Other(), state, *other, /*optimizer=*/nullptr).ok());
+    state.mutable_config()->mutable_model()->set_blurpool(true);
+    ASSERT_TRUE(SaveCheckpoint(Blurred(), state, *model, /*optimizer=*/nullptr).ok());
   }
 
   static std::string Checkpoint() { return *dir_ + "/model.ckpt"; }
   static std::string Weights() { return *dir_ + "/weights.pt"; }
+  static std::string WithEma() { return *dir_ + "/with_ema.ckpt"; }
+  static std::string Other() { return *dir_ + "/other.ckpt"; }
+  static std::string Blurred() { return *dir_ + "/blurpool.ckpt"; }
 
   static EvalToolOptions Options(const std::string& checkpoint) {
     EvalToolOptions options;
@@ -101,6 +112,34 @@ TEST_F(EvalTest, CheckpointGivesAccuracyPerClassAndConfusion) {
   EXPECT_EQ(result->predictions_size(), 0);
   EXPECT_EQ(result->options().checkpoint(), Checkpoint());
   EXPECT_FALSE(result->options().flip_tta());
+}
+
+TEST_F(EvalTest, EmaWeightsAreEvaluatedOnRequest) {
+  EvalToolOptions options = Options(WithEma());
+  options.weights = Weights::kEma;
+  absl::StatusOr<EvalResult> ema = RunEval(options);
+  ASSERT_TRUE(ema.ok()) << ema.status();
+  absl::StatusOr<EvalResult> other = RunEval(Options(Other()));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(ema->loss(), other->loss());
+  EXPECT_EQ(ema->options().weights(), "ema");
+  absl::StatusOr<EvalResult> model = RunEval(Options(WithEma()));
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_NE(model->loss(), ema->loss());
+  EXPECT_EQ(model->options().weights(), "model");
+  // A checkpoint without EMA weights.
+  options.checkpoint = Checkpoint();
+  const absl::Status status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), Checkpoint())) << status;
+}
+
+TEST_F(EvalTest, AModelTrainedWithBlurPoolIsEvaluatedWithIt) {
+  absl::StatusOr<EvalResult> blurred = RunEval(Options(Blurred()));
+  ASSERT_TRUE(blurred.ok()) << blurred.status();
+  absl::StatusOr<EvalResult> plain = RunEval(Options(Checkpoint()));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_NE(blurred->loss(), plain->loss()) << "the same weights, evaluated through the blur filters";
 }
 
 TEST_F(EvalTest, PredictionsHoldEachImagesTopFive) {

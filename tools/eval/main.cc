@@ -23,6 +23,8 @@ DEFINE_bool(flip_tta, false, "Average predictions over the image and its horizon
 DEFINE_int32(batch_size, 64, "Images per batch.");
 DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
 DEFINE_int32(threads, 0, "Loader threads; 0: one per core (in a job: this process's share of them).");
+DEFINE_string(weights, "model",
+              "model: the checkpoint's weights; ema: their moving average (a run with config ema).");
 DEFINE_bool(predictions, false, "Record each image's top-5 in the output.");
 
 int main(int argc, char** argv) {
@@ -42,6 +44,9 @@ int main(int argc, char** argv) {
   options.resize_shorter = FLAGS_resize_shorter;
   options.center_crop = FLAGS_center_crop;
   options.flip_tta = FLAGS_flip_tta;
+  absl::StatusOr<forge::Weights> weights = forge::ParseWeights(FLAGS_weights);
+  if (!weights.ok()) return forge::ExitWithUsageError(std::string(weights.status().message()));
+  options.weights = *weights;
   options.batch_size = FLAGS_batch_size;
   // In a job of several processes (torchrun, mpirun, srun), each evaluates its share of the
   // images and rank 0 writes the whole result.

@@ -11,7 +11,6 @@
 #include "lib/data/dataset.h"
 #include "lib/data/loader.h"
 #include "lib/data/normalize.h"
-#include "lib/data/random.h"
 #include "lib/engine/build.h"
 #include "lib/engine/config.h"
 #include "lib/engine/device_batch.h"
@@ -87,9 +86,9 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
     while (!test.done() && micro < steps_per_epoch * accumulation && loader.Next(&micro_batch)) {
       if (micro_batch.labels.size(0) == 0) continue;
       const DeviceBatch on_device = copier.Copy(micro_batch);
-      const MicroBatchMixing mixing{MixesIn(config, static_cast<int>(epoch)),
-                                    MixSeed(MixSeed(config.seed(), epoch, micro_batch.index), group.rank())};
-      loss_sum += step.Accumulate((*normalizer)(on_device.images, config.channels_last()), on_device.labels, mixing)
+      loss_sum += step
+                      .Accumulate((*normalizer)(on_device.images, config.channels_last()), on_device.labels,
+                                  MicroBatchAugmentOf(config, static_cast<int>(epoch), micro_batch.index, group.rank()))
                       .loss.to(torch::kFloat64);
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();
