@@ -4,8 +4,8 @@
 // ends the run with that error.
 //
 // `train` attaches TensorBoard events and the epoch summary lines this way (hooks.h's
-// MakeTensorBoardHook, MakeEpochLogHook); a model-EMA would update its weights in AfterStep and
-// keep them in the checkpoint through BeforeSave / AfterLoad.
+// MakeTensorBoardHook, MakeEpochLogHook). The model EMA is not a hook: its weights are validated
+// and saved with the model's, so the loop holds it (lib/train/ema.h).
 //
 //   class CountSteps : public TrainHook {
 //    public:
