@@ -290,6 +290,19 @@ training() {
     --resize_shorter=73 --center_crop=64 "${DEV[@]}" --out="$T/run/eval.pb" || return
   step report 0 "$B/report/report" --run_dir="$T/run" --eval="$T/run/eval.pb" --lr_curve="$T/lr_curve.pb" \
     --synset_mapping="$D/LOC_synset_mapping.txt" || return
+  # Every recipe feature at once on the device (EMA's fused lerp, random erasing's noise, mixing,
+  # progressive resizing with a batch of its own, TrivialAugmentWide, repeated augmentation), and
+  # eval of the EMA weights.
+  step train_recipe_features 0 "$B/train/train" "${TRAIN_ARGS[@]/--run_dir=*/--run_dir=$T/run_features}" --epochs=2 \
+    --set="channels_last=true;deterministic=false;model.stochastic_depth=0.05;model.blurpool=true;\
+mixing={mixup_alpha: 0.2 cutmix_alpha: 1.0};\
+ema={decay: 0.9 warmup: true};best_phase=\"val_ema\";data.auto_augment={policy: \"trivial_augment_wide\"};\
+data.random_erasing={probability: 0.25 random_value: true};data.repeated_augmentations=2;\
+data.progressive_resizing={start_size: 32 end_size: 64 start_epoch: 1 end_epoch: 2 batch_sizes {size: 32 batch_size: 64}}" \
+    || return
+  step eval_ema 0 "$B/eval/eval" --checkpoint="$T/run_features/checkpoints/best.ckpt" --weights=ema \
+    --data="$T/shards/val.manifest.txtpb" --resize_shorter=73 --center_crop=64 "${DEV[@]}" --out="$T/run_features/eval.pb" \
+    || return
   # A data-parallel job of one process, as torchrun would start it: the store, the engine (NCCL on
   # the GPU, Open MPI on the CPU) and the Reducer's buckets, with nobody to average with.
   local ENGINE=nccl

@@ -64,12 +64,16 @@ ErasingOptions ErasingOptionsOf(const TrainConfig& config) {
 
 }  // namespace
 
-MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int rank) {
+MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int64_t batch_size,
+                                      int rank, int processes) {
   MicroBatchAugment augment;
   augment.mix = MixesIn(config, epoch);
+  augment.mix_seed = MixSeed(MixSeed(config.seed(), static_cast<uint64_t>(epoch), static_cast<uint64_t>(batch)),
+                             static_cast<uint64_t>(rank));
   augment.erase = config.data().random_erasing().probability() > 0;
-  augment.seed = MixSeed(MixSeed(config.seed(), static_cast<uint64_t>(epoch), static_cast<uint64_t>(batch)),
-                         static_cast<uint64_t>(rank));
+  augment.erase_seed = MixSeed(config.seed(), static_cast<uint64_t>(epoch), kErasingStream);
+  augment.first_position = batch * batch_size * processes + rank;
+  augment.position_stride = processes;
   return augment;
 }
 
@@ -100,10 +104,10 @@ torch::Tensor TrainStep::Forward(ResNet& model, const torch::Tensor& images) {
 
 MicroBatchResult TrainStep::Accumulate(const torch::Tensor& images, const torch::Tensor& labels,
                                        const MicroBatchAugment& augment) {
-  // Erasing draws from its own stream of the seed; mixing from the seed itself.
   const torch::Tensor erased =
-      augment.erase ? EraseBatch(images, erasing_, MixSeed(augment.seed, kErasingStream)) : images;
-  const MixedBatch mixed = MixBatch(erased, labels, augment.mix ? mixing_ : MixingOptions(), augment.seed);
+      augment.erase ? EraseBatch(images, erasing_, augment.erase_seed, augment.first_position, augment.position_stride)
+                    : images;
+  const MixedBatch mixed = MixBatch(erased, labels, augment.mix ? mixing_ : MixingOptions(), augment.mix_seed);
   const torch::Tensor logits = Forward(mixed.images);
   torch::Tensor loss = MixedCrossEntropy(logits, mixed, config_.label_smoothing());
   // The step's last micro-batch averages the accumulated gradients over the group.

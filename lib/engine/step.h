@@ -42,16 +42,24 @@ struct MicroBatchResult {
   torch::Tensor labels;  // what accuracy counts: the labels, or each image's dominant one when mixed
 };
 
-// Whether a micro-batch is mixed (config.mixing) and erased (data.random_erasing), and the seed
+// Whether a micro-batch is mixed (config.mixing) and erased (data.random_erasing), and the seeds
 // of those draws: the same for the same micro-batch of a resumed run.
 struct MicroBatchAugment {
   bool mix = false;
+  uint64_t mix_seed = 0;  // per micro-batch and process: each process mixes its own share
   bool erase = false;
-  uint64_t seed = 0;
+  // Erasing draws per image from (erase_seed, global position), so that it does not depend on
+  // the number of processes: the micro-batch's images sit at first_position, first_position +
+  // position_stride, ... of the epoch's global order (EpochSampler::GlobalPosition).
+  uint64_t erase_seed = 0;
+  int64_t first_position = 0;
+  int64_t position_stride = 1;
 };
 
-// The augmentation of loader batch `batch` of `epoch` in process `rank`.
-MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int rank);
+// The augmentation of loader batch `batch` (of `batch_size` images per process) of `epoch` in
+// process `rank` of `processes`.
+MicroBatchAugment MicroBatchAugmentOf(const TrainConfig& config, int epoch, int64_t batch, int64_t batch_size,
+                                      int rank, int processes);
 
 // config.mixing as MixingOptions (defaults resolved); InvalidArgument naming the field for a
 // negative alpha or a probability outside [0, 1].

@@ -614,7 +614,8 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
     const DeviceBatch on_device = copier.Copy(batch);
     const MicroBatchResult micro_result =
         step_arithmetic.Accumulate((*normalizer_)(on_device.images, config_.channels_last()), on_device.labels,
-                                   MicroBatchAugmentOf(config_, epoch, batch.index, group_.rank()));
+                                   MicroBatchAugmentOf(config_, epoch, batch.index, micro_batch, group_.rank(),
+                                                       group_.size()));
     counts.Add(micro_result.logits, micro_result.labels, micro_result.loss);
     ++micro;
     progress.Add(batch.labels.size(0));

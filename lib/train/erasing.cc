@@ -37,14 +37,15 @@ std::optional<ErasedBox> SampleErasedBox(int64_t height, int64_t width, const Er
   return std::nullopt;
 }
 
-torch::Tensor EraseBatch(const torch::Tensor& images, const ErasingOptions& options, uint64_t seed) {
+torch::Tensor EraseBatch(const torch::Tensor& images, const ErasingOptions& options, uint64_t seed,
+                         int64_t first_position, int64_t position_stride) {
   if (!options.enabled()) return images;
   const int64_t n = images.size(0), height = images.size(2), width = images.size(3);
   // Per image: top, bottom, left, right (an empty box for images left alone).
   std::vector<int64_t> bounds(4 * n, 0);
   bool any = false;
   for (int64_t k = 0; k < n; ++k) {
-    std::mt19937_64 engine(MixSeed(seed, static_cast<uint64_t>(k)));
+    std::mt19937_64 engine(MixSeed(seed, static_cast<uint64_t>(first_position + k * position_stride)));
     const std::optional<ErasedBox> box = SampleErasedBox(height, width, options, engine);
     if (!box) continue;
     any = true;

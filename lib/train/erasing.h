@@ -4,10 +4,11 @@
 // attempts to fit strictly inside the image; none fitting leaves the image alone) is set to
 // `value`, or to standard normal noise. Box sides are round(sqrt(area * ratio)) and
 // round(sqrt(area / ratio)), halves to even (Python's round), placed uniformly. The draws are
-// ours, from a seed per batch (the same for a resumed run); the noise comes from torch's
-// generator of the images' device (saved in checkpoints).
+// ours, from a seed per image derived from its position in the epoch's global order (the same
+// for a resumed run and for any number of processes); the noise comes from torch's generator of
+// the images' device (saved in checkpoints).
 //
-//   images = EraseBatch(images, options, MixSeed(seed, epoch, batch));
+//   images = EraseBatch(images, options, MixSeed(seed, epoch), first_position, processes);
 #ifndef FORGE_LIB_TRAIN_ERASING_H_
 #define FORGE_LIB_TRAIN_ERASING_H_
 
@@ -37,8 +38,10 @@ std::optional<ErasedBox> SampleErasedBox(int64_t height, int64_t width, const Er
                                          std::mt19937_64& engine);
 
 // `images` (N x C x H x W float; any device and memory format) with each image's box erased,
-// image k's drawn from MixSeed(seed, k); the input itself when none is. No host sync.
-torch::Tensor EraseBatch(const torch::Tensor& images, const ErasingOptions& options, uint64_t seed);
+// image k's drawn from MixSeed(seed, first_position + k * position_stride); the input itself when
+// none is. No host sync.
+torch::Tensor EraseBatch(const torch::Tensor& images, const ErasingOptions& options, uint64_t seed,
+                         int64_t first_position = 0, int64_t position_stride = 1);
 
 }  // namespace forge
 

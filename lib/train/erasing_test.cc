@@ -97,6 +97,17 @@ TEST(EraseBatchTest, SetsEachImagesOwnBoxAndNothingElse) {
 TEST(EraseBatchTest, RandomValuesAreNoiseInsideTheBoxOnly) {
   ErasingOptions options = Always(0.25, 1);
   options.random_value = true;
+  // Image k's box comes from its global position: rank 1 of 2 (positions 7, 9) erases as a
+  // process alone does its images 7 and 9.
+  {
+    ErasingOptions fill = Always(0.2, 1.5);
+    fill.value = 1;
+    const torch::Tensor alone = EraseBatch(torch::zeros({10, 1, 16, 16}), fill, 5);
+    const torch::Tensor rank_one = EraseBatch(torch::zeros({2, 1, 16, 16}), fill, 5, 7, 2);
+    EXPECT_TRUE(torch::equal(rank_one[0], alone[7]));
+    EXPECT_TRUE(torch::equal(rank_one[1], alone[9]));
+    EXPECT_FALSE(torch::equal(alone[7], alone[9]));
+  }
   const torch::Tensor images = torch::full({2, 3, 8, 8}, 100.0);
   const torch::Tensor erased = EraseBatch(images, options, 3);
   const torch::Tensor changed = erased != 100.0;

@@ -88,7 +88,8 @@ absl::StatusOr<LrCurve> RangeTest(const LrFindOptions& options, torch::Device de
       const DeviceBatch on_device = copier.Copy(micro_batch);
       loss_sum += step
                       .Accumulate((*normalizer)(on_device.images, config.channels_last()), on_device.labels,
-                                  MicroBatchAugmentOf(config, static_cast<int>(epoch), micro_batch.index, group.rank()))
+                                  MicroBatchAugmentOf(config, static_cast<int>(epoch), micro_batch.index,
+                                                      *micro_batch_size, group.rank(), group.size()))
                       .loss.to(torch::kFloat64);
       if (++micro % accumulation != 0) continue;
       const double lr = test.lr();

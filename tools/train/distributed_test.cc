@@ -55,6 +55,13 @@ checkpoint { every_steps: 1 }
 // A run whose batch norms see other images (each process its own half) ends 4e-2 away.
 constexpr double kRoundingTolerance = 3e-3;
 
+// Batch norm over the global batch, random erasing (drawn per global position, so the same in any
+// number of processes) and an EMA of the weights: one process and a job of several train the same
+// model, EMA included, to rounding.
+const char kSynced[] = "--set=sync_batchnorm=true;ema={decay: 0.9};data.random_erasing={probability: 0.5}";
+// The same without sync_batchnorm: each process normalises with its own share's statistics.
+const char kUnsynced[] = "--set=ema={decay: 0.9};data.random_erasing={probability: 0.5}";
+
 double Difference(const std::string& run_dir, const std::string& other_run_dir, const char* what) {
   std::string worst;
   const double difference = train_testing::RelativeWeightDifference(run_dir, other_run_dir, &worst);
@@ -129,7 +136,7 @@ TrainLog ReadLog(const std::string& run_dir) {
 const std::string& OneProcessSynced() {
   static const std::string* dir = [] {
     auto* run_dir = new std::string(RunDir("one_synced"));
-    EXPECT_EQ(Train(*run_dir, 1, {"--set=sync_batchnorm=true"}), 0) << Log(*run_dir);
+    EXPECT_EQ(Train(*run_dir, 1, {kSynced}), 0) << Log(*run_dir);
     return run_dir;
   }();
   return *dir;
@@ -138,7 +145,7 @@ const std::string& OneProcessSynced() {
 const std::string& TwoProcesses() {
   static const std::string* dir = [] {
     auto* run_dir = new std::string(RunDir("two"));
-    EXPECT_EQ(Train(*run_dir, 2), 0) << Log(*run_dir);
+    EXPECT_EQ(Train(*run_dir, 2, {kUnsynced}), 0) << Log(*run_dir);
     return run_dir;
   }();
   return *dir;
@@ -146,7 +153,7 @@ const std::string& TwoProcesses() {
 
 TEST(DistributedTrainTest, TwoProcessesWithSyncBatchNormTrainLikeOneWithTheWholeBatch) {
   const std::string synced = RunDir("two_synced");
-  ASSERT_EQ(Train(synced, 2, {"--set=sync_batchnorm=true"}), 0) << Log(synced);
+  ASSERT_EQ(Train(synced, 2, {kSynced}), 0) << Log(synced);
   EXPECT_TRUE(absl::StrContains(Log(synced), "4 images per micro-batch of the global batch 8, batch norm synchronised"))
       << Log(synced);
   EXPECT_LT(Difference(OneProcessSynced(), synced, "two processes with sync_batchnorm vs one"), kRoundingTolerance);
@@ -155,7 +162,7 @@ TEST(DistributedTrainTest, TwoProcessesWithSyncBatchNormTrainLikeOneWithTheWhole
   const TrainLog one = ReadLog(OneProcessSynced()), two = ReadLog(synced);
   ASSERT_EQ(one.steps_size(), two.steps_size());
   for (int i = 0; i < one.steps_size(); ++i) EXPECT_DOUBLE_EQ(one.steps(i).lr(), two.steps(i).lr());
-  ASSERT_EQ(two.epochs_size(), 2);
+  ASSERT_EQ(two.epochs_size(), 3);  // train, val, val_ema
   for (const EpochMetrics& metrics : two.epochs()) EXPECT_EQ(metrics.images(), 40) << metrics.phase();
 
   // Without it each process normalises with its own half's statistics: another model.
@@ -195,7 +202,7 @@ TEST(DistributedTrainTest, EvalInThreeProcessesCountsEveryImageOnceAsOneProcessD
 
 TEST(DistributedTrainTest, AStopSignalToOneProcessStopsBothAtOneStepAndTheRerunEndsAsAnUninterruptedRun) {
   const std::string run_dir = RunDir("stopped");
-  const pid_t launcher = StartTrain(run_dir, 2);
+  const pid_t launcher = StartTrain(run_dir, 2, {kUnsynced});
   const std::vector<pid_t> ranks = Ranks(launcher, 2);
   int code = -1;
   ASSERT_TRUE(train_testing::WaitUntilTraining(launcher, run_dir, &code)) << code << Log(run_dir);
@@ -212,13 +219,13 @@ TEST(DistributedTrainTest, AStopSignalToOneProcessStopsBothAtOneStepAndTheRerunE
   }
   ASSERT_EQ(stops.size(), 2u) << log;
   EXPECT_EQ(stops[0], stops[1]);
-  ASSERT_EQ(Train(run_dir, 2), 0) << Log(run_dir);
-  train_testing::ExpectSameRun(TwoProcesses(), run_dir);
+  ASSERT_EQ(Train(run_dir, 2, {kUnsynced}), 0) << Log(run_dir);
+  train_testing::ExpectSameRun(TwoProcesses(), run_dir);  // EMA weights included
 }
 
 TEST(DistributedTrainTest, ARunOfTwoProcessesContinuesInOneAtTheSameGlobalStep) {
   const std::string run_dir = RunDir("two_then_one");
-  const std::vector<std::string> synced = {"--set=sync_batchnorm=true"};
+  const std::vector<std::string> synced = {kSynced};
   const pid_t launcher = StartTrain(run_dir, 2, synced);
   const std::vector<pid_t> ranks = Ranks(launcher, 2);
   int code = -1;
@@ -278,7 +285,7 @@ TEST(DistributedTrainTest, ProcessesThatSeeDifferentRunDirectoriesRefuseToStart)
 TEST(DistributedTrainTest, AJobOfOneProcessTrainsBitForBitAsAProcessAlone) {
   // The whole machinery (MPI, the store, the Reducer's buckets) with nobody to average with.
   const std::string run_dir = RunDir("mpi_alone");
-  ASSERT_EQ(Train(run_dir, 1, {"--set=sync_batchnorm=true", "--dist_engine=mpi"}), 0) << Log(run_dir);
+  ASSERT_EQ(Train(run_dir, 1, {kSynced, "--dist_engine=mpi"}), 0) << Log(run_dir);
   train_testing::ExpectSameRun(OneProcessSynced(), run_dir);
 }
 
@@ -286,7 +293,7 @@ TEST(DistributedTrainTest, LrFindInTwoProcessesDrawsTheCurveOfOne) {
   const std::string out = Inputs() + "/lr_find";
   const std::vector<std::string> args = {testdata::Runfile("tools/lr_find/lr_find"),
                                          "--config=" + Inputs() + "/recipe.txtpb",
-                                         "--set=sync_batchnorm=true",
+                                         kSynced,
                                          "--train=" + Inputs() + "/data/train",
                                          "--stats=" + Inputs() + "/stats.txtpb",
                                          "--device=cpu",
