@@ -3,7 +3,9 @@
 // floating-point expression keeps the operand order and precision (float or double) of the
 // Pillow / torchvision / Python code it reproduces, and the library is built with
 // -ffp-contract=off so that no multiply-add is fused where theirs are not: the results depend
-// on every rounding.
+// on every rounding. Where a faster formula is used instead (Sharpness's smoothing in
+// integers, Posterize and Solarize without their look-up tables, whole-row copies), the
+// comment there says why it gives the same bytes.
 #include "lib/data/auto_augment.h"
 
 #include <glog/logging.h>
@@ -35,6 +37,11 @@ using Policy = AutoAugmentOptions::Policy;
 // Python's math.radians / math.degrees factors (CPython's degToRad and radToDeg).
 constexpr double kDegToRad = M_PI / 180.0;
 constexpr double kRadToDeg = 180.0 / M_PI;
+
+// For the functions whose loops vectorise: GCC compiles them twice, for AVX2 and for the
+// baseline (SSE2), and runs the AVX2 copy on CPUs that have it. Both do the same float
+// operations (no FMA), so the results do not depend on the CPU.
+#define FORGE_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
 
 // A scratch buffer kept per thread larger than this is released after use.
 constexpr size_t kKeptScratchBytes = size_t{32} << 20;
@@ -141,12 +148,21 @@ void ScaleAffine(const Image& in, const double a[6], Image* out) {
     }
     xo += a[0];
   }
+  // Whether the columns are a run of consecutive source columns (always for a[0] == 1, the
+  // translations): then rows are copied with memcpy.
+  bool consecutive = true;
+  for (int x = x_begin; x + 1 < x_end; ++x) consecutive &= source_x[x + 1] == source_x[x] + 1;
   double yo = a[5] + a[4] * 0.5;
   for (int y = 0; y < out->height; ++y) {
     const int yi = Coord(yo, in.height);
-    if (yi >= 0 && yi < in.height) {
+    if (yi >= 0 && yi < in.height && x_begin < x_end) {
       uint8_t* row = out->Row(y);
-      for (int x = x_begin; x < x_end; ++x) CopyPixel(in, source_x[x], yi, row + 3 * x);
+      if (consecutive) {
+        std::memcpy(row + 3 * x_begin, in.Row(yi) + size_t{3} * source_x[x_begin],
+                    size_t{3} * (x_end - x_begin));
+      } else {
+        for (int x = x_begin; x < x_end; ++x) CopyPixel(in, source_x[x], yi, row + 3 * x);
+      }
     }
     yo += a[4];
   }
@@ -164,23 +180,59 @@ inline int64_t Fix(double v) {
   return t < 0.0 ? static_cast<int64_t>(std::floor(t)) : static_cast<int64_t>(t);
 }
 
+// floor(a / b) and ceil(a / b) for b != 0.
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+inline int64_t CeilDiv(int64_t a, int64_t b) { return -FloorDiv(-a, b); }
+
+// Narrows [*begin, *end) to the x with 0 <= (start + x * step) >> 16 < size: as the value is
+// linear in x, those x form one interval.
+void ClampToSource(int64_t start, int64_t step, int size, int64_t* begin, int64_t* end) {
+  const int64_t low = 0, high = (int64_t{size} << 16) - 1;  // Bounds on the 16.16 value.
+  if (step == 0) {
+    if (start < low || start > high) *end = *begin;
+    return;
+  }
+  int64_t first, last;  // The x range solving low <= start + x * step <= high.
+  if (step > 0) {
+    first = CeilDiv(low - start, step);
+    last = FloorDiv(high - start, step);
+  } else {
+    first = CeilDiv(high - start, step);
+    last = FloorDiv(low - start, step);
+  }
+  *begin = std::max(*begin, first);
+  *end = std::min(*end, last + 1);
+}
+
 // Pillow's affine_fixed: the source of output pixel (x, y) is the matrix applied to the pixel
 // centre (x + 0.5, y + 0.5), in 16.16 fixed point with the centre offsets folded into the
-// constant terms, floored by an arithmetic shift. Pillow accumulates in 32-bit ints; within
-// FitsFixedPoint these 64-bit sums take the same values.
+// constant terms, floored by an arithmetic shift; pixels whose source lies outside keep the
+// fill. Pillow tests every pixel; here each row's run of inside pixels is worked out first
+// (the same pixels), and a run of consecutive source pixels in one row (a shear along x) is
+// copied with memcpy. Pillow accumulates in 32-bit ints; within FitsFixedPoint these 64-bit
+// values are the same.
 void AffineFixed(const Image& in, const double a[6], Image* out) {
   static_assert((int64_t{-1} >> 1) == -1, "needs an arithmetic right shift");
   const int64_t a0 = Fix(a[0]), a1 = Fix(a[1]), a3 = Fix(a[3]), a4 = Fix(a[4]);
   int64_t row_x = Fix(a[2] + a[0] * 0.5 + a[1] * 0.5);
   int64_t row_y = Fix(a[5] + a[3] * 0.5 + a[4] * 0.5);
+  const bool row_copies = a0 == 65536 && a3 == 0;
   for (int y = 0; y < out->height; ++y, row_x += a1, row_y += a4) {
-    uint8_t* row = out->Row(y);
-    int64_t xx = row_x, yy = row_y;
-    for (int x = 0; x < out->width; ++x, xx += a0, yy += a3) {
-      const int64_t xi = xx >> 16, yi = yy >> 16;
-      if (xi >= 0 && xi < in.width && yi >= 0 && yi < in.height) {
-        CopyPixel(in, static_cast<int>(xi), static_cast<int>(yi), row + 3 * x);
-      }
+    int64_t begin = 0, end = out->width;
+    ClampToSource(row_x, a0, in.width, &begin, &end);
+    ClampToSource(row_y, a3, in.height, &begin, &end);
+    if (begin >= end) continue;
+    uint8_t* row = out->Row(y) + 3 * begin;
+    int64_t xx = row_x + begin * a0, yy = row_y + begin * a3;
+    if (row_copies) {
+      std::memcpy(row, in.Row(static_cast<int>(yy >> 16)) + 3 * (xx >> 16), 3 * (end - begin));
+      continue;
+    }
+    for (int64_t x = begin; x < end; ++x, xx += a0, yy += a3, row += 3) {
+      CopyPixel(in, static_cast<int>(xx >> 16), static_cast<int>(yy >> 16), row);
     }
   }
 }
@@ -347,12 +399,17 @@ void Rotate(double degrees, Image* image) {
 // ---------------------------------------------------------------------------------------
 // Colour
 
-// Pillow's ImagingBlend for one sample: d + alpha * (v - d) in float, truncated, clipped.
+// Pillow's ImagingBlend for one sample: d + alpha * (v - d) in float, clipped to [0, 255],
+// truncated. Without branches, so that loops of it vectorise (into the same float operations).
 inline uint8_t Blend(int degenerate, int value, float alpha) {
-  const float t = static_cast<float>(degenerate) + alpha * static_cast<float>(value - degenerate);
-  if (t <= 0.0f) return 0;
-  if (t >= 255.0f) return 255;
-  return static_cast<uint8_t>(t);
+  float t = static_cast<float>(degenerate) + alpha * static_cast<float>(value - degenerate);
+  t = std::min(std::max(t, 0.0f), 255.0f);
+  return static_cast<uint8_t>(static_cast<int>(t));
+}
+
+// Every sample v becomes Blend(degenerate, v, alpha).
+FORGE_AVX2_CLONES void BlendAll(int degenerate, float alpha, Image* image) {
+  for (uint8_t& v : image->pixels) v = Blend(degenerate, v, alpha);
 }
 
 // Pillow's RGB -> L.
@@ -360,6 +417,7 @@ inline int Luma(const uint8_t* rgb) {
   return (rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16;
 }
 
+// Every sample v of channel c becomes lut[c][v].
 void ApplyLut(const std::array<std::array<uint8_t, 256>, 3>& lut, Image* image) {
   std::vector<uint8_t>& p = image->pixels;
   for (size_t i = 0; i + 2 < p.size(); i += 3) {
@@ -367,10 +425,6 @@ void ApplyLut(const std::array<std::array<uint8_t, 256>, 3>& lut, Image* image) 
     p[i + 1] = lut[1][p[i + 1]];
     p[i + 2] = lut[2][p[i + 2]];
   }
-}
-
-std::array<std::array<uint8_t, 256>, 3> SameLutForAllChannels(const std::array<uint8_t, 256>& lut) {
-  return {lut, lut, lut};
 }
 
 // Per channel: the number of samples of each value.
@@ -385,20 +439,21 @@ std::array<std::array<int64_t, 256>, 3> Histograms(const Image& image) {
   return histograms;
 }
 
-// ImageOps.posterize(image, bits).
-void Posterize(int bits, Image* image) {
+// ImageOps.posterize(image, bits): its look-up table is i & mask.
+FORGE_AVX2_CLONES void Posterize(int bits, Image* image) {
   CHECK(bits >= 1 && bits <= 8) << "Posterize needs bits in [1, 8], got " << bits;
-  const int mask = ~((1 << (8 - bits)) - 1) & 0xFF;
-  std::array<uint8_t, 256> lut;
-  for (int i = 0; i < 256; ++i) lut[i] = static_cast<uint8_t>(i & mask);
-  ApplyLut(SameLutForAllChannels(lut), image);
+  const uint8_t mask = static_cast<uint8_t>(~((1 << (8 - bits)) - 1));
+  for (uint8_t& v : image->pixels) v &= mask;
 }
 
-// ImageOps.solarize(image, threshold): an int compared with a float, exactly.
-void Solarize(double threshold, Image* image) {
-  std::array<uint8_t, 256> lut;
-  for (int i = 0; i < 256; ++i) lut[i] = static_cast<uint8_t>(i < threshold ? i : 255 - i);
-  ApplyLut(SameLutForAllChannels(lut), image);
+// ImageOps.solarize(image, threshold): its look-up table keeps i < threshold (an int compared
+// with a float) and maps the rest to 255 - i. For an integer i, i < threshold exactly when
+// i < ceil(threshold).
+FORGE_AVX2_CLONES void Solarize(double threshold, Image* image) {
+  const double limit = std::ceil(threshold);
+  if (limit > 255) return;
+  const uint8_t keep_below = static_cast<uint8_t>(std::max(limit, 0.0));
+  for (uint8_t& v : image->pixels) v = v < keep_below ? v : static_cast<uint8_t>(255 - v);
 }
 
 // ImageOps.autocontrast(image) (no cutoff): each channel's lowest and highest values present
@@ -625,20 +680,25 @@ void ApplyAugmentOp(AugmentOp op, double magnitude, Image* image) {
 void AdjustBrightness(double factor, Image* image) {
   const float alpha = static_cast<float>(factor);
   if (alpha == 1.0f) return;
-  for (uint8_t& v : image->pixels) v = Blend(0, v, alpha);
+  BlendAll(0, alpha, image);
 }
 
-void AdjustSaturation(double factor, Image* image) {
+FORGE_AVX2_CLONES void AdjustSaturation(double factor, Image* image) {
   const float alpha = static_cast<float>(factor);
   if (alpha == 1.0f) return;
-  std::vector<uint8_t>& p = image->pixels;
-  for (size_t i = 0; i + 2 < p.size(); i += 3) {
-    const int gray = Luma(&p[i]);
-    for (int c = 0; c < 3; ++c) p[i + c] = Blend(gray, p[i + c], alpha);
+  // Row by row: each pixel's luma repeated for its 3 samples, then one blend per sample (a
+  // loop that vectorises).
+  std::vector<uint8_t> gray(image->RowBytes());
+  for (int y = 0; y < image->height; ++y) {
+    uint8_t* row = image->Row(y);
+    for (size_t i = 0; i < gray.size(); i += 3) {
+      gray[i] = gray[i + 1] = gray[i + 2] = static_cast<uint8_t>(Luma(row + i));
+    }
+    for (size_t i = 0; i < gray.size(); ++i) row[i] = Blend(gray[i], row[i], alpha);
   }
 }
 
-void AdjustContrast(double factor, Image* image) {
+FORGE_AVX2_CLONES void AdjustContrast(double factor, Image* image) {
   const float alpha = static_cast<float>(factor);
   if (alpha == 1.0f) return;
   std::vector<uint8_t>& p = image->pixels;
@@ -647,37 +707,34 @@ void AdjustContrast(double factor, Image* image) {
   for (size_t i = 0; i + 2 < p.size(); i += 3) sum += Luma(&p[i]);
   const size_t pixels = p.size() / 3;
   const int mean = pixels == 0 ? 0 : static_cast<int>(static_cast<double>(sum) / pixels + 0.5);
-  for (uint8_t& v : p) v = Blend(mean, v, alpha);
+  BlendAll(mean, alpha, image);
 }
 
-void AdjustSharpness(double factor, Image* image) {
+FORGE_AVX2_CLONES void AdjustSharpness(double factor, Image* image) {
   const float alpha = static_cast<float>(factor);
   const int w = image->width, h = image->height;
   // ImagingFilter returns a copy of images smaller than its kernel: blending with it keeps
   // them. (So does a factor of 1.)
   if (alpha == 1.0f || w < 3 || h < 3) return;
-  // ImageFilter.SMOOTH through ImagingFilter3x3: the kernel divided by 13 in float, products
-  // and sums in float in Pillow's order (the row below, this row, the row above), plus the
-  // 0.5 that rounds, clipped and truncated.
-  const float k1 = 1.0f / 13.0f, k5 = 5.0f / 13.0f;
+  // ImageFilter.SMOOTH through ImagingFilter3x3 computes, per interior sample, 0.5 + the
+  // weighted sum n (weights 1, centre 5) times float(1 / 13) and float(5 / 13), in float, and
+  // truncates. The exact value n / 13 + 1/2 = (2n + 13) / 26 is an odd multiple of 1/26, never
+  // closer than 1/26 to an integer, while the float arithmetic errs by less than 2e-4 (9
+  // products and 8 sums below 256, each within 2^-24 relative): so Pillow's result is exactly
+  // floor((2n + 13) / 26), at most 255 as n is at most 13 * 255. Integers here, which
+  // vectorise.
   std::vector<uint8_t>& original = ScratchPixels();
   original = image->pixels;
   const size_t stride = image->RowBytes();
   for (int y = 1; y < h - 1; ++y) {
-    const uint8_t* above = original.data() + (y - 1) * stride;
-    const uint8_t* row = original.data() + y * stride;
-    const uint8_t* below = original.data() + (y + 1) * stride;
-    uint8_t* out = image->Row(y);
+    const uint8_t* __restrict above = original.data() + (y - 1) * stride;
+    const uint8_t* __restrict row = original.data() + y * stride;
+    const uint8_t* __restrict below = original.data() + (y + 1) * stride;
+    uint8_t* __restrict out = image->Row(y);
     for (size_t i = 3; i < stride - 3; ++i) {
-      float ss = 0.5f;
-      ss += static_cast<float>(below[i - 3]) * k1 + static_cast<float>(below[i]) * k1 +
-            static_cast<float>(below[i + 3]) * k1;
-      ss += static_cast<float>(row[i - 3]) * k1 + static_cast<float>(row[i]) * k5 +
-            static_cast<float>(row[i + 3]) * k1;
-      ss += static_cast<float>(above[i - 3]) * k1 + static_cast<float>(above[i]) * k1 +
-            static_cast<float>(above[i + 3]) * k1;
-      ss = ss < 0.0f ? 0.0f : ss > 255.0f ? 255.0f : ss;
-      out[i] = Blend(static_cast<uint8_t>(ss), row[i], alpha);
+      const int n = above[i - 3] + above[i] + above[i + 3] + row[i - 3] + 5 * row[i] + row[i + 3] +
+                    below[i - 3] + below[i] + below[i + 3];
+      out[i] = Blend((2 * n + 13) / 26, row[i], alpha);
     }
   }
   if (original.capacity() > kKeptScratchBytes) std::vector<uint8_t>().swap(original);

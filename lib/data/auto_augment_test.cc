@@ -287,6 +287,33 @@ TEST(ApplyAugmentOpTest, SharpnessKeepsTheBorderAndSmallImages) {
   EXPECT_EQ(Applied(AugmentOp::kSharpness, 0.9, small).pixels, small.pixels);
 }
 
+TEST(ApplyAugmentOpTest, SharpnessSmoothingEqualsPillowsFloatSums) {
+  // Factor 0 gives the smoothed image itself. Pillow's ImagingFilter3x3 sums in float, in this
+  // order; the library's integer shortcut must agree everywhere, on noise and on blocks of 0
+  // and 255 (the extreme sums).
+  for (const int blocks : {0, 1}) {
+    Image in = Pattern("noise", 120, 90);
+    if (blocks == 1) {
+      for (size_t i = 0; i < in.pixels.size(); ++i) in.pixels[i] = (i / 7 % 3 == 0) ? 0 : 255;
+    }
+    const Image out = Applied(AugmentOp::kSharpness, -1.0, in);
+    const float k1 = 1.0f / 13.0f, k5 = 5.0f / 13.0f;
+    const auto at = [&](int x, int y, int c) { return static_cast<float>(in.Row(y)[3 * x + c]); };
+    for (int y = 1; y + 1 < in.height; ++y) {
+      for (int x = 1; x + 1 < in.width; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          float ss = 0.5f;
+          ss += at(x - 1, y + 1, c) * k1 + at(x, y + 1, c) * k1 + at(x + 1, y + 1, c) * k1;
+          ss += at(x - 1, y, c) * k1 + at(x, y, c) * k5 + at(x + 1, y, c) * k1;
+          ss += at(x - 1, y - 1, c) * k1 + at(x, y - 1, c) * k1 + at(x + 1, y - 1, c) * k1;
+          const int pillow = static_cast<int>(std::min(std::max(ss, 0.0f), 255.0f));
+          ASSERT_EQ(out.Row(y)[3 * x + c], pillow) << x << "," << y << " channel " << c;
+        }
+      }
+    }
+  }
+}
+
 TEST(ApplyAugmentOpTest, BrightnessColorContrastAreImageEnhance) {
   // Pillow's blends (hand values as in augment_test's JitterColors tests): luma of
   // (100, 150, 200) is 141, of (10, 20, 30) is 18; the contrast mean is 80.
