@@ -184,10 +184,15 @@ std::vector<absl::StatusOr<TopK>> Predictor::Predict(const std::vector<absl::str
 std::vector<absl::StatusOr<TopK>> Predictor::Forward(const torch::Tensor& images,
                                                      const std::vector<absl::Status>& decoded, int k) {
   const int64_t n = static_cast<int64_t>(decoded.size());
-  std::vector<absl::StatusOr<TopK>> answers(decoded.begin(), decoded.end());
+  std::vector<absl::StatusOr<TopK>> answers;
   std::vector<int64_t> good;
   for (int64_t i = 0; i < n; ++i) {
-    if (decoded[i].ok()) good.push_back(i);
+    if (decoded[i].ok()) {
+      good.push_back(i);
+      answers.emplace_back(TopK());  // filled in below
+    } else {
+      answers.emplace_back(decoded[i]);
+    }
   }
   if (good.empty()) return answers;
   torch::NoGradGuard no_grad;
