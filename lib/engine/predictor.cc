@@ -144,7 +144,6 @@ std::vector<absl::StatusOr<TopK>> Predictor::Predict(const std::vector<absl::str
     return std::vector<absl::StatusOr<TopK>>(
         n, absl::InvalidArgumentError(absl::StrCat("k = ", k, ": at least one class must be asked for")));
   }
-  std::lock_guard<std::mutex> lock(mutex_);
   const int64_t side = transform_.size;
   const int64_t image_bytes = side * side * 3;
   std::vector<absl::Status> decoded(n);
@@ -171,6 +170,8 @@ std::vector<absl::StatusOr<TopK>> Predictor::Predict(const std::vector<absl::str
       },
       [](int64_t, bool) { return absl::OkStatus(); });
   if (!status.ok()) return std::vector<absl::StatusOr<TopK>>(n, status);
+  // Callers decode at the same time; their batches take the model in turn.
+  std::lock_guard<std::mutex> lock(mutex_);
   try {
     return Forward(images, decoded, k);
   } catch (...) {

@@ -66,7 +66,8 @@ struct TopK {
   std::vector<float> probabilities;  // softmax in float32, of the same length
 };
 
-// Thread-safe: concurrent Predict calls run one after another.
+// Thread-safe: concurrent Predict calls decode at the same time and take the model one after
+// another.
 class Predictor {
  public:
   // Loads the model onto its device. Errors: those of LoadTrainedModel (NotFound for a missing
@@ -79,9 +80,10 @@ class Predictor {
   // Decodes and transforms each encoded image (JPEG or PNG bytes; decoding on up to
   // options.threads threads) and runs them through the model as one batch; answers in the order
   // of `encoded`, each with min(k, classes().size()) classes. An image that cannot be decoded or
-  // is refused for its size (see Check) gets InvalidArgument and the others are answered; k < 1
-  // is InvalidArgument for every image, and so is a failure of the model itself (e.g. out of
-  // device memory: ResourceExhausted / Internal). The batch's memory grows with encoded.size():
+  // is refused for its size (see Check) gets InvalidArgument (ResourceExhausted if memory ran
+  // out) and the others are answered; k < 1 is InvalidArgument for every image, and a failure of
+  // the model itself (say, out of device memory) every decoded image's Internal or
+  // ResourceExhausted. The batch's memory grows with encoded.size():
   // callers bound it (serve by its batch size, predict by --batch_size).
   std::vector<absl::StatusOr<TopK>> Predict(const std::vector<absl::string_view>& encoded, int k);
 
@@ -105,7 +107,7 @@ class Predictor {
   std::vector<absl::StatusOr<TopK>> Forward(const torch::Tensor& images, const std::vector<absl::Status>& decoded,
                                             int k);
 
-  std::mutex mutex_;  // held by Predict: one batch on the model at a time
+  std::mutex mutex_;  // held by Predict around Forward: one batch on the model at a time
   ResNet model_;
   const Normalizer normalizer_;
   const std::vector<ClassLabel> classes_;
