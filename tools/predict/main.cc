@@ -12,8 +12,9 @@
 #include "lib/util/tool_init.h"
 #include "tools/predict/predict.h"
 
-DEFINE_string(weights, "", "Checkpoint written by train, or bare weights (then --model and --stats). Required.");
-DEFINE_bool(ema, false, "Predict with the checkpoint's EMA weights (a run with config ema).");
+DEFINE_string(checkpoint, "", "Checkpoint written by train, or bare weights (then --model and --stats). Required.");
+DEFINE_string(weights, "model",
+              "model: the checkpoint's weights; ema: their moving average (a run with config ema).");
 DEFINE_string(model, "", "Model name for bare weights, e.g. resnet50.");
 DEFINE_string(stats, "", "Channel statistics; default: those stored in the checkpoint.");
 DEFINE_string(synset_mapping, "", "LOC_synset_mapping.txt, for the classes' names (default: their WNIDs).");
@@ -31,17 +32,19 @@ DEFINE_int32(threads, 0, "Decoding threads; 0: one per core.");
 int main(int argc, char** argv) {
   forge::InitTool(
       "Predicts the classes of images with a trained model, one line per image on stdout.\n"
-      "  predict --weights=runs/r50/checkpoints/best.ckpt --images=photo.jpg,more_photos/\n"
-      "  find shots -name '*.png' | predict --weights=best.ckpt --images_from=- --format=jsonl\n"
+      "  predict --checkpoint=runs/r50/checkpoints/best.ckpt --images=photo.jpg,more_photos/\n"
+      "  find shots -name '*.png' | predict --checkpoint=best.ckpt --images_from=- --format=jsonl\n"
       "Exit 0: every image answered; 3: some images failed (their lines say why); 2: bad usage or\n"
       "input; 1: failure at run time.",
       &argc, &argv);
-  if (FLAGS_weights.empty()) return forge::ExitWithUsageError("--weights is required");
+  if (FLAGS_checkpoint.empty()) return forge::ExitWithUsageError("--checkpoint is required");
+  absl::StatusOr<forge::Weights> weights = forge::ParseWeights(FLAGS_weights);
+  if (!weights.ok()) return forge::ExitWithUsageError(std::string(weights.status().message()));
   absl::StatusOr<forge::OutputFormat> format = forge::ParseOutputFormat(FLAGS_format);
   if (!format.ok()) return forge::ExitWithUsageError(format.status().message());
   forge::PredictToolOptions options;
-  options.predictor.weights_path = FLAGS_weights;
-  options.predictor.weights = FLAGS_ema ? forge::Weights::kEma : forge::Weights::kModel;
+  options.predictor.weights_path = FLAGS_checkpoint;
+  options.predictor.weights = *weights;
   options.predictor.model = FLAGS_model;
   options.predictor.stats = FLAGS_stats;
   options.predictor.synset_mapping = FLAGS_synset_mapping;

@@ -28,7 +28,7 @@ const testdata::TinyModel& Tiny() {
 
 testdata::ToolResult Predict(const std::string& flags) {
   return testdata::RunTool("tools/predict/predict",
-                           absl::StrCat("--device=cpu --threads=2 --weights=", Tiny().checkpoint, " ", flags),
+                           absl::StrCat("--device=cpu --threads=2 --checkpoint=", Tiny().checkpoint, " ", flags),
                            ::testing::TempDir());
 }
 
@@ -72,7 +72,7 @@ TEST(MainTest, BadUsageExitsWithTwo) {
   EXPECT_EQ(Predict("a.jpg").exit_code, 2) << "no positional arguments";
   testdata::ToolResult result = testdata::RunTool("tools/predict/predict", "--images=a.jpg", ::testing::TempDir());
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_THAT(result.err, HasSubstr("--weights"));
+  EXPECT_THAT(result.err, HasSubstr("--checkpoint"));
 }
 
 }  // namespace
