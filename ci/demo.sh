@@ -2,7 +2,7 @@
 # Sets up the machine (ci/setup.sh), then runs the pipeline on the embedded tiny ImageNet:
 # generate the dataset, valprep (flat val/ -> val/<wnid>/), shard (train/ and val/ into record
 # shards), compute_stats (mean/std of the train shards), lr_find (LR range test with the recipe),
-# train (ResNet-18, tiny CPU recipe), eval and report. A few minutes on two cores.
+# train (ResNet-18, tiny CPU recipe), eval, predict and report. A few minutes on two cores.
 # Usage: ci/demo.sh [OUT_DIR]   (default: ./demo-run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ OUT=$(realpath -m "${1:-demo-run}")
 
 ci/setup.sh
 bazel build //testdata:make_tiny_imagenet //tools/valprep //tools/shard //tools/compute_stats \
-  //tools/lr_find //tools/train //tools/eval //tools/report
+  //tools/lr_find //tools/train //tools/eval //tools/predict //tools/report
 BIN=$(bazel info bazel-bin 2>/dev/null)
 
 echo "== dataset: $OUT/data"
@@ -50,6 +50,11 @@ rm -rf "$OUT/run"
 echo "== eval: the best checkpoint on val"
 "$BIN/tools/eval/eval" --checkpoint="$OUT/run/checkpoints/best.ckpt" --data="$OUT/shards/val.manifest.txtpb" \
   --resize_shorter=73 --center_crop=64 --device=cpu --out="$OUT/run/eval.pb"
+
+echo "== predict: the best checkpoint's top-3 for one val class (JSON lines)"
+"$BIN/tools/predict/predict" --checkpoint="$OUT/run/checkpoints/best.ckpt" \
+  --synset_mapping="$OUT/data/LOC_synset_mapping.txt" --images="$OUT/data/val/n01440764" --top_k=3 --format=jsonl \
+  --device=cpu
 
 echo "== report: CSV, Markdown, curves, classification report"
 "$BIN/tools/report/report" --run_dir="$OUT/run" --eval="$OUT/run/eval.pb" --lr_curve="$OUT/lr_curve.pb" \
