@@ -27,6 +27,7 @@
 #include "lib/engine/input.h"
 #include "lib/engine/run_dir.h"
 #include "lib/engine/step.h"
+#include "lib/engine/trained_model.h"
 #include "lib/io/lock_file.h"
 #include "lib/io/proto_file.h"
 #include "lib/model/resnet.h"
@@ -286,6 +287,20 @@ absl::Status Trainer::ApplyScheduleChanges() {
 // Whether the run continues from a checkpoint, its config, and its statistics.
 absl::Status Trainer::ResolveRun(const std::vector<SavedState>& candidates) {
   resuming_ = !candidates.empty();
+  if (!options_.init_from.empty()) {
+    if (options_.resume || options_.extend_epochs > 0 || !options_.freeze_lr.empty()) {
+      return absl::InvalidArgumentError(
+          "--init_from starts a new run; it cannot go with --resume, --extend_epochs or --freeze_lr");
+    }
+    if (resuming_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--init_from starts a new run, but ", options_.run_dir,
+          " already holds one: continue it without --init_from (its weights are in its checkpoints), or give "
+          "another --run_dir"));
+    }
+  } else if (options_.init_reset_head) {
+    return absl::InvalidArgumentError("--init_reset_head needs --init_from");
+  }
   if (!resuming_) {
     if (options_.resume || options_.extend_epochs > 0 || !options_.freeze_lr.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(paths_.checkpoints, " holds no checkpoint to continue"));
@@ -407,6 +422,14 @@ absl::Status Trainer::Setup() {
   absl::StatusOr<ResNet> model = BuildModel(config_, static_cast<int64_t>(train_data_->classes().size()));
   if (!model.ok()) return model.status();
   model_ = std::move(*model);
+  if (!options_.init_from.empty()) {
+    if (absl::Status status = InitializeWeightsFrom(options_.init_from, options_.init_reset_head, model_);
+        !status.ok()) {
+      return status;
+    }
+    LOG(INFO) << "weights from " << options_.init_from
+              << (options_.init_reset_head ? ", the classifier head initialised afresh" : "");
+  }
   if (group_.writes_outputs()) fs::create_directories(paths_.checkpoints);
   if (!resuming_ && group_.writes_outputs()) {
     const int image = config_.data().eval_size();

@@ -54,6 +54,16 @@ struct TrainOptions {
   // preempted command can be rerun as it is.
   int extend_epochs = 0;      // > 0: train to this many epochs in all
   std::string freeze_lr;      // "last" (the LR of the last step) or a value: a constant LR from now
+  // A new run only (warm start, fine-tuning): the model's weights and batch-norm buffers start as
+  // those of this file instead of their initialisation: a safetensors file (`export`'s, or
+  // PyTorch's of a torchvision ResNet) or a checkpoint written by train. Every tensor must match
+  // the model by name and shape (see InitializeWeightsFrom in trained_model.h). Refused with
+  // `resume`, schedule changes, or a run directory that holds a run. Empty: none.
+  std::string init_from;
+  // With init_from: the classifier head (fc) keeps its initialisation instead of the file's,
+  // as a file trained on other classes needs. Default false: a head of another class count is
+  // an error.
+  bool init_reset_head = false;
   // Hooks called after the run's own (TensorBoard, epoch log lines), in order; not owned.
   std::vector<TrainHook*> hooks;
   // The processes training the model together; null: this process alone. Not owned. Rank 0

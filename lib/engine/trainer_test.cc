@@ -24,6 +24,8 @@
 #include "lib/engine/config.h"
 #include "lib/engine/hooks.h"
 #include "lib/engine/run_testing.h"
+#include "lib/engine/state_dict.h"
+#include "lib/io/safetensors.h"
 #include "lib/engine/step.h"
 #include "testdata/scratch.h"
 
@@ -447,6 +449,73 @@ TEST(TrainerTest, RefusesBadSetups) {
   TrainOptions no_config = Options("no_config", {});
   no_config.config.reset();
   EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(no_config))) << "a new run needs a config";
+}
+
+// A ResNet-18 for the tiny inputs' 10 classes (or `classes`), unlike the run's own initialisation,
+// as a safetensors file saved the way PyTorch saves a state dict.
+std::string InitFile(int64_t classes, ResNet* model) {
+  torch::manual_seed(77);
+  absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", classes);
+  EXPECT_TRUE(options.ok());
+  *model = ResNet(*options);
+  absl::StatusOr<std::vector<SafetensorsTensor>> tensors = StateDictTensors(**model);
+  EXPECT_TRUE(tensors.ok());
+  Safetensors file;
+  file.tensors = *tensors;
+  const std::string path = testdata::NewScratchDir("init") + "/init.safetensors";
+  EXPECT_TRUE(WriteSafetensors(path, file).ok());
+  return path;
+}
+
+// The weights of the run's last.ckpt.
+ResNet LastWeights(const std::string& run_dir) {
+  absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", 10);
+  EXPECT_TRUE(options.ok());
+  ResNet model(*options);
+  EXPECT_TRUE(LoadCheckpoint(run_dir + "/checkpoints/last.ckpt", nullptr, *model, nullptr).ok());
+  return model;
+}
+
+// With an LR of 1e-9 training moves no weight by 1e-6: what last.ckpt holds is where it started.
+TEST(TrainerTest, InitFromStartsANewRunFromTheFilesWeights) {
+  ResNet source{nullptr};
+  TrainOptions options = Options("init", {"schedule.peak_lr=1e-9"});
+  options.init_from = InitFile(10, &source);
+  absl::Status status = RunTraining(options);
+  ASSERT_TRUE(status.ok()) << status;
+  ResNet trained = LastWeights(options.run_dir);
+  EXPECT_TRUE(torch::allclose(trained->conv1->weight, source->conv1->weight, 0, 1e-6));
+  EXPECT_TRUE(torch::allclose(trained->fc->weight, source->fc->weight, 0, 1e-6));
+
+  // The run exists now: rerunning with --init_from is refused (continue it without), as are the
+  // flags that continue runs.
+  status = RunTraining(options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "already holds one")) << status;
+  options.resume = true;
+  EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options))) << status;
+  options.resume = false;
+  options.init_from.clear();
+  options.init_reset_head = true;
+  EXPECT_TRUE(absl::IsInvalidArgument(RunTraining(options)));
+}
+
+TEST(TrainerTest, InitFromAnotherClassCountNeedsInitResetHead) {
+  ResNet source{nullptr};
+  TrainOptions options = Options("init_head", {"schedule.peak_lr=1e-9"});
+  options.init_from = InitFile(4, &source);
+  absl::Status status = RunTraining(options);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "pass --init_reset_head")) << status;
+  EXPECT_FALSE(fs::exists(options.run_dir + "/checkpoints/last.ckpt"));
+
+  options.init_reset_head = true;
+  status = RunTraining(options);
+  ASSERT_TRUE(status.ok()) << status;
+  ResNet trained = LastWeights(options.run_dir);
+  EXPECT_TRUE(torch::allclose(trained->layer4->named_parameters()["1.conv2.weight"],
+                              source->layer4->named_parameters()["1.conv2.weight"], 0, 1e-6));
+  EXPECT_EQ(trained->fc->weight.size(0), 10);
 }
 
 }  // namespace

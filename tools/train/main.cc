@@ -40,6 +40,12 @@ DEFINE_int32(extend_epochs, 0,
 DEFINE_string(freeze_lr, "",
               "Continue the existing run in --run_dir at a constant LR from its next step: 'last' (the LR "
               "of its last step) or a value, e.g. --resume --freeze_lr=0.001.");
+DEFINE_string(init_from, "",
+              "A new run's starting weights (warm start, fine-tuning): a .safetensors file (export's, or PyTorch's "
+              "of a torchvision ResNet) or a checkpoint. Every tensor must fit the model (see --init_reset_head).");
+DEFINE_bool(init_reset_head, false,
+            "With --init_from: initialise the classifier head afresh instead of taking the file's, e.g. for "
+            "another number of classes.");
 DEFINE_string(lr_from, "", "An LR curve written by lr_find: its suggested LR becomes schedule.peak_lr.");
 
 int main(int argc, char** argv) {
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
   options.resume = FLAGS_resume;
   options.extend_epochs = FLAGS_extend_epochs;
   options.freeze_lr = FLAGS_freeze_lr;
+  options.init_from = FLAGS_init_from;
+  options.init_reset_head = FLAGS_init_reset_head;
   absl::Status status = forge::RunTraining(options);
   if (!status.ok()) {
     return forge::LeaveJob(*job, forge::ExitWithError(status));
