@@ -13,9 +13,10 @@
 namespace forge {
 
 struct EvalToolOptions {
-  // A checkpoint written by train (model, classes and normalisation come from it), or bare
-  // weights: a LibTorch archive of the model's parameters and buffers, which then needs
-  // `model` and `stats`.
+  // A checkpoint written by train or a safetensors file written by export (model, classes and
+  // normalisation come from it), or weights without them: a safetensors file saved by PyTorch
+  // from a torchvision ResNet, or a LibTorch archive of the model's parameters and buffers,
+  // which then need `model` and `stats` (see LoadTrainedModel).
   std::string checkpoint;
   std::string data;            // manifest or ImageFolder directory
   std::string model;           // bare weights only, e.g. "resnet50"

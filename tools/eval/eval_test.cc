@@ -11,7 +11,10 @@
 #include <torch/torch.h>
 
 #include "absl/strings/match.h"
+#include "lib/engine/export.h"
+#include "lib/engine/trained_model.h"
 #include "lib/io/proto_file.h"
+#include "lib/io/safetensors.h"
 #include "lib/model/resnet.h"
 #include "lib/train/checkpoint.h"
 #include "proto/checkpoint.pb.h"
@@ -195,6 +198,39 @@ TEST_F(EvalTest, BareWeightsNeedTheModelAndStatistics) {
   status = RunEval(options).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), Weights())) << status;
+}
+
+// A safetensors export of the checkpoint evaluates as the checkpoint does (model, classes and
+// statistics from its metadata); a state dict saved as PyTorch saves one, with --model and --stats.
+TEST_F(EvalTest, SafetensorsFilesEvaluateAsTheirCheckpoint) {
+  absl::StatusOr<TrainedModel> trained = LoadTrainedModel(Checkpoint(), "", kClasses);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  absl::StatusOr<Safetensors> exported = ExportModel(*trained->model, trained->state, /*ema=*/false, {});
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  ASSERT_TRUE(WriteSafetensors(*dir_ + "/model.safetensors", *exported).ok());
+  Safetensors foreign;
+  foreign.tensors = exported->tensors;
+  ASSERT_TRUE(WriteSafetensors(*dir_ + "/torchvision.safetensors", foreign).ok());
+
+  absl::StatusOr<EvalResult> from_checkpoint = RunEval(Options(Checkpoint()));
+  ASSERT_TRUE(from_checkpoint.ok()) << from_checkpoint.status();
+  absl::StatusOr<EvalResult> ours = RunEval(Options(*dir_ + "/model.safetensors"));
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EvalToolOptions options = Options(*dir_ + "/torchvision.safetensors");
+  options.model = "resnet18";
+  options.stats = inputs_->stats;
+  absl::StatusOr<EvalResult> theirs = RunEval(options);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  for (const EvalResult* result : {&*ours, &*theirs}) {
+    EXPECT_EQ(result->top1(), from_checkpoint->top1());
+    EXPECT_EQ(result->loss(), from_checkpoint->loss());
+    EXPECT_EQ(std::vector<int64_t>(result->confusion().begin(), result->confusion().end()),
+              std::vector<int64_t>(from_checkpoint->confusion().begin(), from_checkpoint->confusion().end()));
+  }
+  options.model.clear();
+  absl::Status status = RunEval(options).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--model")) << status;
 }
 
 TEST_F(EvalTest, RefusesDataWhoseClassesDifferFromTheCheckpoints) {

@@ -12,7 +12,9 @@
 #include "lib/util/tool_init.h"
 #include "tools/eval/eval.h"
 
-DEFINE_string(checkpoint, "", "Checkpoint written by train, or bare weights (then --model and --stats).");
+DEFINE_string(checkpoint, "",
+              "Checkpoint written by train, a .safetensors file (export's; or PyTorch's of a torchvision ResNet, then "
+              "--model and --stats), or bare weights (then --model and --stats).");
 DEFINE_string(data, "", "Dataset: a manifest written by shard, or an ImageFolder directory.");
 DEFINE_string(out, "", "EvalResult proto to write (.pb, .txtpb, .json; - for stdout). Required.");
 DEFINE_string(model, "", "Model name for bare weights, e.g. resnet50.");
