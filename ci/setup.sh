@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
   libcairo2-dev fonts-dejavu-core
   openmpi-bin libopenmpi-dev
+  libcpp-httplib-dev chromium
 )
 PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0)
 
@@ -66,7 +67,7 @@ version() { "$@" 2>/dev/null | head -n 1 || echo "not found"; }
 deb_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not found"; }
 echo "setup: bazel $(deb_version bazel-bootstrap), $(version g++ --version)"
 echo "setup: protoc $(version protoc --version), abseil $(deb_version libabsl-dev), gflags $(deb_version libgflags-dev), glog $(deb_version libgoogle-glog-dev)"
-echo "setup: open mpi $(deb_version libopenmpi-dev)"
+echo "setup: open mpi $(deb_version libopenmpi-dev), cpp-httplib $(deb_version libcpp-httplib-dev), chromium $(deb_version chromium)"
 echo "setup: libjpeg-turbo $(deb_version libturbojpeg0-dev), libpng $(deb_version libpng-dev), isa-l $(deb_version libisal-dev), googletest $(deb_version libgtest-dev)"
 echo "setup: python $PYTHON ($("$PYTHON" --version 2>&1 | cut -d' ' -f2)), torch $(pip_version torch), torchvision $(pip_version torchvision)"
 if [[ -n "${LIBTORCH:-}" ]]; then
