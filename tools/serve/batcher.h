@@ -1,0 +1,83 @@
+// Requests from many threads answered in batches: each caller hands in one image and waits, and
+// a single thread runs whatever has gathered through the model at once, so that concurrent
+// clients share a device's batch instead of queueing for it one image at a time.
+//
+//   Batcher batcher([&](const std::vector<absl::string_view>& images, int k) {
+//     return predictor->Predict(images, k);
+//   }, BatcherOptions());
+//   absl::StatusOr<TopK> top = batcher.Predict(jpeg_bytes, 5);  // from any thread
+#ifndef FORGE_TOOLS_SERVE_BATCHER_H_
+#define FORGE_TOOLS_SERVE_BATCHER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/engine/predictor.h"
+
+namespace forge {
+
+// Answers a batch: one result per image, in order, each with at most k classes (Predictor::Predict).
+using BatchPredictFn =
+    std::function<std::vector<absl::StatusOr<TopK>>(const std::vector<absl::string_view>& images, int k)>;
+
+struct BatcherOptions {
+  // A batch runs once it holds max_batch images, or once its oldest image has waited `window`
+  // (default 5 ms), whichever comes first. Images that arrive while a batch runs wait for the
+  // next one, which then starts at once if its oldest image has already waited the window.
+  int max_batch = 32;
+  absl::Duration window = absl::Milliseconds(5);
+};
+
+struct BatcherStats {
+  int64_t requests = 0;       // images answered
+  int64_t batches = 0;        // calls of the predict function
+  int64_t largest_batch = 0;  // images in the largest of them
+  int64_t queued = 0;         // images waiting for a batch now
+};
+
+class Batcher {
+ public:
+  // Starts the batching thread. `predict` is only ever called from it, one call at a time.
+  Batcher(BatchPredictFn predict, const BatcherOptions& options);
+  // Answers every request still queued, then stops the thread.
+  ~Batcher();
+
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // The image's top-k, once the batch it joined has run (blocks until then). The bytes must stay
+  // valid until it returns. The batch runs with the largest k of its requests; each answer is cut
+  // to its own k. Errors: those of `predict` for this image; Internal when `predict` throws or
+  // answers a different number of images.
+  absl::StatusOr<TopK> Predict(absl::string_view image, int k);
+
+  BatcherStats stats() const;
+
+ private:
+  struct Request;
+
+  void Loop();
+  void Run(std::vector<Request*>& batch);
+
+  const BatchPredictFn predict_;
+  const BatcherOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable queued_;  // a request arrived, or stopping
+  std::condition_variable done_;    // a batch's answers are in
+  std::deque<Request*> queue_;
+  bool stopping_ = false;
+  BatcherStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace forge
+
+#endif  // FORGE_TOOLS_SERVE_BATCHER_H_
