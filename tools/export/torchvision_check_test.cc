@@ -10,12 +10,14 @@
 // LibTorch from it: the project's ~/.cache/resnet-forge/venv, or $PYTHON's at build time); it
 // must have torchvision (ci/setup.sh installs it). Skipped, saying why, only when LibTorch is an
 // archive outside any Python environment (LIBTORCH=...) and $PYTHON is not given.
-#include <unistd.h>
-
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
-#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
