@@ -68,9 +68,9 @@ absl::string_view AugmentOpName(AugmentOp op);
 // One op at `magnitude` (signed, as a policy passes it to torchvision's _apply_op), applied in
 // place:
 //   Identity                  nothing;
-//   ShearX / ShearY           shear by magnitude (x' = x + m y, resp. y' = y + m x) about the
-//                             top-left corner, through torchvision's F.affine matrix with
-//                             shear = degrees(atan(m));
+//   ShearX / ShearY           shear about the top-left corner: output pixel (x, y) takes the
+//                             input's pixel nearest (x + m y, y), resp. (x, y + m x), through
+//                             torchvision's F.affine matrix with shear = degrees(atan(m));
 //   TranslateX / TranslateY   shift right / down by int(m) pixels (truncated toward 0);
 //   Rotate                    m degrees counter-clockwise about the centre (w / 2, h / 2);
 //   Brightness, Color,        ImageEnhance.Brightness / Color / Contrast / Sharpness with
