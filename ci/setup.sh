@@ -21,8 +21,9 @@ APT_PACKAGES=(
   libcairo2-dev fonts-dejavu-core
   openmpi-bin libopenmpi-dev
   libcpp-httplib-dev chromium
+  nlohmann-json3-dev
 )
-PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0)
+PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 safetensors==0.8.0)
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
@@ -67,9 +68,9 @@ version() { "$@" 2>/dev/null | head -n 1 || echo "not found"; }
 deb_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not found"; }
 echo "setup: bazel $(deb_version bazel-bootstrap), $(version g++ --version)"
 echo "setup: protoc $(version protoc --version), abseil $(deb_version libabsl-dev), gflags $(deb_version libgflags-dev), glog $(deb_version libgoogle-glog-dev)"
-echo "setup: open mpi $(deb_version libopenmpi-dev), cpp-httplib $(deb_version libcpp-httplib-dev), chromium $(deb_version chromium)"
+echo "setup: open mpi $(deb_version libopenmpi-dev), cpp-httplib $(deb_version libcpp-httplib-dev), chromium $(deb_version chromium), nlohmann-json $(deb_version nlohmann-json3-dev)"
 echo "setup: libjpeg-turbo $(deb_version libturbojpeg0-dev), libpng $(deb_version libpng-dev), isa-l $(deb_version libisal-dev), googletest $(deb_version libgtest-dev)"
-echo "setup: python $PYTHON ($("$PYTHON" --version 2>&1 | cut -d' ' -f2)), torch $(pip_version torch), torchvision $(pip_version torchvision)"
+echo "setup: python $PYTHON ($("$PYTHON" --version 2>&1 | cut -d' ' -f2)), torch $(pip_version torch), torchvision $(pip_version torchvision), safetensors $(pip_version safetensors)"
 if [[ -n "${LIBTORCH:-}" ]]; then
   echo "setup: building against LIBTORCH=$LIBTORCH ($(cat "$LIBTORCH/build-version" 2>/dev/null || echo 'no build-version'))"
 fi
