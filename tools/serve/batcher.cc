@@ -19,7 +19,7 @@ struct Batcher::Request {
 
 Batcher::Batcher(BatchPredictFn predict, const BatcherOptions& options)
     : predict_(std::move(predict)), options_(options) {
-  thread_ = std::thread([this] { Loop(); });
+  for (int i = 0; i < std::max(1, options.workers); ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 Batcher::~Batcher() {
@@ -28,7 +28,7 @@ Batcher::~Batcher() {
     stopping_ = true;
   }
   queued_.notify_all();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
 absl::StatusOr<TopK> Batcher::Predict(absl::string_view image, int k) {
@@ -58,12 +58,14 @@ void Batcher::Loop() {
   while (true) {
     queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
-    // Wait for more until the batch is full or its oldest request has waited the window.
-    const absl::Time deadline = queue_.front()->queued + options_.window;
-    while (!stopping_ && queue_.size() < max_batch) {
-      const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) break;
-      queued_.wait_for(lock, absl::ToChronoNanoseconds(left));
+    // Not full yet: wait for more until the oldest request has waited the window, then look
+    // again (another worker may have taken the queue meanwhile).
+    if (!stopping_ && queue_.size() < max_batch) {
+      const absl::Duration left = queue_.front()->queued + options_.window - absl::Now();
+      if (left > absl::ZeroDuration()) {
+        queued_.wait_for(lock, absl::ToChronoNanoseconds(left));
+        continue;
+      }
     }
     const size_t n = std::min(queue_.size(), max_batch);
     batch.assign(queue_.begin(), queue_.begin() + n);

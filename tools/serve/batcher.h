@@ -1,5 +1,5 @@
 // Requests from many threads answered in batches: each caller hands in one image and waits, and
-// a single thread runs whatever has gathered through the model at once, so that concurrent
+// a worker thread runs whatever has gathered through the model at once, so that concurrent
 // clients share a device's batch instead of queueing for it one image at a time.
 //
 //   Batcher batcher([&](const std::vector<absl::string_view>& images, int k) {
@@ -34,6 +34,10 @@ struct BatcherOptions {
   // next one, which then starts at once if its oldest image has already waited the window.
   int max_batch = 32;
   absl::Duration window = absl::Milliseconds(5);
+  // Threads taking batches, each calling the predict function with its own. With 2 (the
+  // default), one batch is decoded while the other runs on the model, when the function lets
+  // them overlap as Predictor::Predict does (its lock covers only the forward pass).
+  int workers = 2;
 };
 
 struct BatcherStats {
@@ -45,9 +49,9 @@ struct BatcherStats {
 
 class Batcher {
  public:
-  // Starts the batching thread. `predict` is only ever called from it, one call at a time.
+  // Starts the worker threads; `predict` is called from them, up to options.workers calls at once.
   Batcher(BatchPredictFn predict, const BatcherOptions& options);
-  // Answers every request still queued, then stops the thread.
+  // Answers every request still queued, then stops the threads.
   ~Batcher();
 
   Batcher(const Batcher&) = delete;
@@ -75,7 +79,7 @@ class Batcher {
   std::deque<Request*> queue_;
   bool stopping_ = false;
   BatcherStats stats_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace forge

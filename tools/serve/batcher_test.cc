@@ -156,6 +156,29 @@ TEST(BatcherTest, AModelThatThrowsOrMiscountsFailsItsBatchOnly) {
   EXPECT_EQ(miscounts.Predict("1", 1).status().code(), absl::StatusCode::kInternal);
 }
 
+TEST(BatcherTest, TwoWorkersRunTwoBatchesAtOnce) {
+  std::atomic<int> inside{0}, most{0};
+  BatcherOptions options;
+  options.max_batch = 1;
+  options.window = absl::ZeroDuration();
+  options.workers = 2;
+  Batcher batcher(
+      [&](const std::vector<absl::string_view>& images, int k) {
+        const int now = inside.fetch_add(1) + 1;
+        for (int seen = most.load(); seen < now && !most.compare_exchange_weak(seen, now);) {
+        }
+        // Until the other batch is in too (at most 10 s).
+        for (int tries = 0; tries < 5000 && inside.load() < 2; ++tries) absl::SleepFor(absl::Milliseconds(2));
+        inside.fetch_sub(1);
+        return std::vector<absl::StatusOr<TopK>>(images.size(), TopK{{1}, {1.0f}});
+      },
+      options);
+  std::vector<absl::StatusOr<TopK>> answers = PredictConcurrently(batcher, 2);
+  EXPECT_TRUE(answers[0].ok() && answers[1].ok());
+  EXPECT_EQ(most.load(), 2);
+  EXPECT_EQ(batcher.stats().batches, 2);
+}
+
 TEST(BatcherTest, DestructionAnswersTheQueuedRequestsFirst) {
   FakeModel model;
   BatcherOptions options;

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "lib/engine/trained_model.h"
 #include "lib/util/exit_code.h"
+#include "lib/util/memory.h"
 #include "lib/util/stop_signals.h"
 #include "lib/util/tool_init.h"
 #include "tools/serve/serve.h"
@@ -30,9 +31,11 @@ DEFINE_int64(max_pixels, 25000000, "Images with more pixels are refused (413) fr
 DEFINE_int32(max_concurrent, 64, "Predictions in flight at once; more are refused (503, Retry-After).");
 DEFINE_double(batch_window_ms, 5, "How long a batch waits for more images after its first one.");
 DEFINE_int32(max_batch, 32, "Images per batch at most.");
+DEFINE_int32(batch_workers, 2, "Batches in flight at once: 2 decodes one while the other runs on the model.");
 DEFINE_int32(threads, 0, "Decoding threads per batch; 0: one per core.");
 
 int main(int argc, char** argv) {
+  forge::KeepFreedMemory();  // each batch's activations reused, not page-faulted in again
   forge::InitTool(
       "Serves a model over HTTP: POST an image to /v1/predict, or open / in a browser.\n"
       "  serve --checkpoint=runs/r50/checkpoints/best.ckpt --synset_mapping=LOC_synset_mapping.txt --port=8080\n"
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
   options.server.max_body_bytes = FLAGS_max_body_bytes;
   options.server.max_concurrent = FLAGS_max_concurrent;
   options.server.batching.max_batch = FLAGS_max_batch;
+  options.server.batching.workers = FLAGS_batch_workers;
   options.server.batching.window = absl::Microseconds(FLAGS_batch_window_ms * 1000);
   absl::StatusOr<forge::ServerStats> stats = forge::RunServe(options);
   if (!stats.ok()) return forge::ExitWithError(stats.status());

@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::unique_ptr<Predictor>
   if (options.max_body_bytes < 1) return absl::InvalidArgumentError("the body limit must be at least 1 byte");
   if (options.max_concurrent < 1) return absl::InvalidArgumentError("at least 1 concurrent request is needed");
   if (options.batching.max_batch < 1) return absl::InvalidArgumentError("batches need at least 1 image");
+  if (options.batching.workers < 1) return absl::InvalidArgumentError("batches need at least 1 worker");
   if (options.batching.window < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the batch window cannot be negative");
   }
