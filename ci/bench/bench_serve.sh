@@ -10,12 +10,15 @@
 # them the same way (shorter side 256 as Pillow does, center crop 224, ImageNet's mean and std).
 # Each load is closed-loop: N clients (//tools/serve:serve_load, C++, keep-alive connections),
 # each sending its next image when its last is answered, BENCH_WARMUP_S untimed seconds then
-# BENCH_DURATION_S timed ones. Only loopback is used. One server runs at a time (the other idles).
+# BENCH_DURATION_S timed ones, in BENCH_REPEAT interleaved rounds (the round with the most
+# requests/s of each configuration is reported). Only loopback is used. One server is loaded at a
+# time (the other idles).
 # The report checks that every request was answered (HTTP 200) and that both servers gave each
 # image the same top-1 class and probability (to 1e-4).
 #
 # Usage: ci/bench/bench_serve.sh   (BENCH_MODELS="resnet18 resnet50", BENCH_CLIENTS="1 8 32",
-#   BENCH_IMAGES=32, BENCH_WARMUP_S=3, BENCH_DURATION_S=10, BENCH_PORT=18180, BENCH_KEEP_TMP=1)
+#   BENCH_IMAGES=32, BENCH_WARMUP_S=2, BENCH_DURATION_S=8, BENCH_REPEAT=2, BENCH_PORT=18180,
+#   BENCH_KEEP_TMP=1)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../env.sh"  # PYTHON: the project's environment (ci/setup.sh)
@@ -24,8 +27,9 @@ cd "$HERE/../.."
 MODELS=${BENCH_MODELS:-resnet18 resnet50}
 CLIENTS=${BENCH_CLIENTS:-1 8 32}
 IMAGES=${BENCH_IMAGES:-32}
-WARMUP=${BENCH_WARMUP_S:-3}
-DURATION=${BENCH_DURATION_S:-10}
+WARMUP=${BENCH_WARMUP_S:-2}
+DURATION=${BENCH_DURATION_S:-8}
+REPEAT=${BENCH_REPEAT:-2}
 PORT=${BENCH_PORT:-18180}
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/resnet-forge"
 PHOTOS="$CACHE/bench-photos"
@@ -49,7 +53,8 @@ if [[ ! -f "$PHOTOS/.manifest.json" ]]; then
   "$HERE/install_photos.sh"
   "$PYTHON" "$HERE/make_photos.py" --out_dir="$PHOTOS" --force
 fi
-images=$(find "$PHOTOS" -name '*.JPEG' | sort | head -n "$IMAGES" | paste -sd,)
+mapfile -t photos < <(find "$PHOTOS" -name '*.JPEG' | sort)
+images=$(IFS=,; echo "${photos[*]:0:$IMAGES}")
 cat "$PHOTOS"/*/* >/dev/null  # into the page cache
 printf 'mean: [0.485, 0.456, 0.406]\nstd: [0.229, 0.224, 0.225]\n' >"$TMP/imagenet_stats.txtpb"
 
@@ -67,7 +72,7 @@ stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 {
   echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
   echo "serve: $(git rev-parse --short HEAD), torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), torchvision $("$PYTHON" -c 'import torchvision; print(torchvision.__version__)'), Python $("$PYTHON" --version | cut -d' ' -f2)"
-  echo "images: $IMAGES photos of $PHOTOS; load: $WARMUP s warm-up + $DURATION s timed per run"
+  echo "images: $IMAGES photos of $PHOTOS; load: $WARMUP s warm-up + $DURATION s timed per run, $REPEAT rounds"
 } | tee "$RESULTS/setup.txt" >&2
 load=$(cut -d' ' -f1 /proc/loadavg)
 if awk "BEGIN{exit !($load > 0.5)}"; then log "warning: load average $load: other work shares the CPU"; fi
@@ -83,12 +88,14 @@ for model in $MODELS; do
   theirs=$!; pids+=("$theirs")
   wait_ready "$PORT"
   wait_ready $((PORT + 1))
-  for clients in $CLIENTS; do
-    for server in forge pytorch; do
-      port=$PORT; [[ $server == pytorch ]] && port=$((PORT + 1))
-      log "$model, $clients clients, $server"
-      "$BIN/serve_load" --port="$port" --images="$images" --concurrency="$clients" --warmup_s="$WARMUP" \
-        --duration_s="$DURATION" --label="$model $server" >>"$RESULTS/runs.jsonl"
+  for round in $(seq "$REPEAT"); do
+    for clients in $CLIENTS; do
+      for server in forge pytorch; do
+        port=$PORT; [[ $server == pytorch ]] && port=$((PORT + 1))
+        log "$model, $clients clients, $server, round $round"
+        "$BIN/serve_load" --port="$port" --images="$images" --concurrency="$clients" --warmup_s="$WARMUP" \
+          --duration_s="$DURATION" --label="$model $server" >>"$RESULTS/runs.jsonl"
+      done
     done
   done
   stop "$ours"

@@ -58,9 +58,10 @@ void Batcher::Loop() {
   while (true) {
     queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
-    // Not full yet: wait for more until the oldest request has waited the window, then look
-    // again (another worker may have taken the queue meanwhile).
-    if (!stopping_ && queue_.size() < max_batch) {
+    // Not full yet and another batch running: wait for more until the oldest request has waited
+    // the window, then look again (another worker may have taken the queue meanwhile).
+    const bool idle = options_.start_when_idle && running_ == 0;
+    if (!stopping_ && !idle && queue_.size() < max_batch) {
       const absl::Duration left = queue_.front()->queued + options_.window - absl::Now();
       if (left > absl::ZeroDuration()) {
         queued_.wait_for(lock, absl::ToChronoNanoseconds(left));
@@ -70,9 +71,12 @@ void Batcher::Loop() {
     const size_t n = std::min(queue_.size(), max_batch);
     batch.assign(queue_.begin(), queue_.begin() + n);
     queue_.erase(queue_.begin(), queue_.begin() + n);
+    ++running_;
     lock.unlock();
     Run(batch);
     lock.lock();
+    --running_;
+    queued_.notify_all();  // a worker waiting out the window may now find the model idle
     for (Request* request : batch) request->done = true;
     stats_.requests += n;
     stats_.batches += 1;

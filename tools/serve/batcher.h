@@ -34,6 +34,11 @@ struct BatcherOptions {
   // next one, which then starts at once if its oldest image has already waited the window.
   int max_batch = 32;
   absl::Duration window = absl::Milliseconds(5);
+  // When no batch is running, waiting gains nothing (the model is idle; what comes meanwhile
+  // gathers for the next batch): with this (the default), a worker that finds no other batch
+  // running takes the waiting images at once, and the window applies only while one runs. A
+  // lone client then pays no window; under load, batches form while their predecessors run.
+  bool start_when_idle = true;
   // Threads taking batches, each calling the predict function with its own. With 2 (the
   // default), one batch is decoded while the other runs on the model, when the function lets
   // them overlap as Predictor::Predict does (its lock covers only the forward pass).
@@ -77,6 +82,7 @@ class Batcher {
   std::condition_variable queued_;  // a request arrived, or stopping
   std::condition_variable done_;    // a batch's answers are in
   std::deque<Request*> queue_;
+  int running_ = 0;  // batches being predicted now
   bool stopping_ = false;
   BatcherStats stats_;
   std::vector<std::thread> threads_;

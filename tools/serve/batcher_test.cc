@@ -73,6 +73,7 @@ TEST(BatcherTest, ConcurrentCallersShareOneBatchAndGetTheirOwnAnswers) {
   BatcherOptions options;
   options.max_batch = 8;
   options.window = absl::Seconds(30);  // the batch runs when full, long before
+  options.start_when_idle = false;
   Batcher batcher(Use(model), options);
   std::vector<absl::StatusOr<TopK>> answers = PredictConcurrently(batcher, 8);
   for (int i = 0; i < 8; ++i) {
@@ -108,10 +109,52 @@ TEST(BatcherTest, BatchesHoldAtMostMaxBatch) {
   EXPECT_GE(batcher.stats().batches, 3);
 }
 
-TEST(BatcherTest, ALoneRequestRunsAfterTheWindow) {
+TEST(BatcherTest, ALoneRequestRunsAtOnceOnAnIdleModel) {
+  FakeModel model;
+  BatcherOptions options;
+  options.window = absl::Seconds(30);
+  Batcher batcher(Use(model), options);
+  absl::StatusOr<TopK> answer = batcher.Predict("5", 2);  // would time the test out if it waited
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->classes, std::vector<int>({5, 6}));
+}
+
+TEST(BatcherTest, RequestsArrivingWhileABatchRunsGatherIntoTheNext) {
+  // The first batch holds the model until three more requests are queued; they then run
+  // together as the next batch.
+  std::atomic<bool> release{false};
+  std::atomic<int> calls{0};
+  std::vector<int> sizes(2, 0);
+  BatcherOptions options;
+  options.window = absl::Milliseconds(100);
+  options.workers = 1;
+  auto batcher = std::make_unique<Batcher>(
+      [&](const std::vector<absl::string_view>& images, int k) {
+        const int call = calls.fetch_add(1);
+        if (call < 2) sizes[call] = static_cast<int>(images.size());
+        for (int tries = 0; call == 0 && tries < 5000 && !release.load(); ++tries) {
+          absl::SleepFor(absl::Milliseconds(2));
+        }
+        return std::vector<absl::StatusOr<TopK>>(images.size(), TopK{{1}, {1.0f}});
+      },
+      options);
+  std::thread first([&] { EXPECT_TRUE(batcher->Predict("0", 1).ok()); });
+  for (int tries = 0; tries < 5000 && calls.load() == 0; ++tries) absl::SleepFor(absl::Milliseconds(1));
+  std::vector<std::thread> more;
+  for (int i = 1; i <= 3; ++i) more.emplace_back([&] { EXPECT_TRUE(batcher->Predict("1", 1).ok()); });
+  for (int tries = 0; tries < 5000 && batcher->stats().queued < 3; ++tries) absl::SleepFor(absl::Milliseconds(1));
+  release.store(true);
+  first.join();
+  for (std::thread& thread : more) thread.join();
+  EXPECT_EQ(sizes, std::vector<int>({1, 3}));
+  EXPECT_EQ(batcher->stats().batches, 2);
+}
+
+TEST(BatcherTest, ALoneRequestRunsAfterTheWindowWhenToldToWait) {
   FakeModel model;
   BatcherOptions options;
   options.window = absl::Milliseconds(50);
+  options.start_when_idle = false;
   Batcher batcher(Use(model), options);
   const absl::Time start = absl::Now();
   absl::StatusOr<TopK> answer = batcher.Predict("5", 2);
@@ -128,6 +171,7 @@ TEST(BatcherTest, OneBadImageLeavesTheOthersAnswered) {
   BatcherOptions options;
   options.max_batch = 2;
   options.window = absl::Seconds(30);
+  options.start_when_idle = false;
   Batcher batcher(Use(model), options);
   absl::StatusOr<TopK> good = absl::UnknownError("not run"), bad = absl::UnknownError("not run");
   std::thread first([&] { good = batcher.Predict("3", 1); });
@@ -184,6 +228,7 @@ TEST(BatcherTest, DestructionAnswersTheQueuedRequestsFirst) {
   BatcherOptions options;
   options.max_batch = 100;
   options.window = absl::Seconds(30);
+  options.start_when_idle = false;
   auto batcher = std::make_unique<Batcher>(Use(model), options);
   std::atomic<int> answered{0};
   std::vector<std::thread> callers;

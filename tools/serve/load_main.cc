@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     clients.emplace_back([&] {
       httplib::Client client(FLAGS_host, FLAGS_port);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // headers and body are two writes: no wait for a delayed ACK
       client.set_read_timeout(300);
       while (true) {
         const absl::Time sent = absl::Now();

@@ -29,7 +29,9 @@ DEFINE_int32(port, 8080, "Port to listen on; 0: any free port (the log says whic
 DEFINE_int64(max_body_bytes, 16 << 20, "Larger request bodies are refused (413) before they are read.");
 DEFINE_int64(max_pixels, 25000000, "Images with more pixels are refused (413) from their header, before decoding.");
 DEFINE_int32(max_concurrent, 64, "Predictions in flight at once; more are refused (503, Retry-After).");
-DEFINE_double(batch_window_ms, 5, "How long a batch waits for more images after its first one.");
+DEFINE_double(batch_window_ms, 5,
+              "How long a batch waits for more images after its first one while another batch runs (an idle "
+              "model takes the waiting images at once).");
 DEFINE_int32(max_batch, 32, "Images per batch at most.");
 DEFINE_int32(batch_workers, 2, "Batches in flight at once: 2 decodes one while the other runs on the model.");
 DEFINE_int32(threads, 0, "Decoding threads per batch; 0: one per core.");

@@ -345,6 +345,7 @@ TEST_F(ServerTest, AFullServerAnswers503WithRetryAfter) {
   ServerOptions options = DefaultOptions();
   options.max_concurrent = 2;
   options.batching.window = absl::Seconds(1);  // holds the first two in flight
+  options.batching.start_when_idle = false;
   std::unique_ptr<Server> server = StartServer(options);
   ASSERT_NE(server, nullptr);
   std::vector<int> statuses(2, -1);
@@ -374,7 +375,8 @@ TEST_F(ServerTest, AFullServerAnswers503WithRetryAfter) {
 
 TEST_F(ServerTest, StopAnswersTheRequestsInProgressThenRefusesConnections) {
   ServerOptions options = DefaultOptions();
-  options.batching.window = absl::Seconds(1);
+  options.batching.window = absl::Seconds(1);  // holds both queued when Stop comes
+  options.batching.start_when_idle = false;
   std::unique_ptr<Server> server = StartServer(options);
   ASSERT_NE(server, nullptr);
   const int port = server->port();
@@ -394,6 +396,7 @@ TEST_F(ServerTest, StopAnswersTheRequestsInProgressThenRefusesConnections) {
   server->Stop();
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(statuses, std::vector<int>({200, 200}));
+  EXPECT_EQ(server->stats().batcher.requests, 2) << "the counters outlive Stop";
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
   EXPECT_FALSE(client.Get("/healthz")) << "still listening after Stop";
