@@ -61,7 +61,8 @@ printf 'mean: [0.485, 0.456, 0.406]\nstd: [0.229, 0.224, 0.225]\n' >"$TMP/imagen
 # Waits until http://127.0.0.1:$1/healthz answers (at most 120 s).
 wait_ready() {
   for _ in $(seq 1200); do
-    if "$PYTHON" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$1/healthz', timeout=1)" \
+    # No proxy: the request must stay on loopback whatever http_proxy says.
+    if "$PYTHON" -c "import urllib.request as u; u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:$1/healthz', timeout=1)" \
       2>/dev/null; then return 0; fi
     sleep 0.1
   done
