@@ -2,7 +2,8 @@
 # Sets up the machine (ci/setup.sh), then runs the pipeline on the embedded tiny ImageNet:
 # generate the dataset, valprep (flat val/ -> val/<wnid>/), shard (train/ and val/ into record
 # shards), compute_stats (mean/std of the train shards), lr_find (LR range test with the recipe),
-# train (ResNet-18, tiny CPU recipe), eval, predict and report. A few minutes on two cores.
+# train (ResNet-18, tiny CPU recipe), eval, predict and report; ends by exporting the model as
+# safetensors and predicting one image from that file. A few minutes on two cores.
 # Usage: ci/demo.sh [OUT_DIR]   (default: ./demo-run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ OUT=$(realpath -m "${1:-demo-run}")
 
 ci/setup.sh
 bazel build //testdata:make_tiny_imagenet //tools/valprep //tools/shard //tools/compute_stats \
-  //tools/lr_find //tools/train //tools/eval //tools/predict //tools/report
+  //tools/lr_find //tools/train //tools/eval //tools/predict //tools/report //tools/export
 BIN=$(bazel info bazel-bin 2>/dev/null)
 
 echo "== dataset: $OUT/data"
@@ -60,6 +61,13 @@ echo "== report: CSV, Markdown, curves, classification report"
 "$BIN/tools/report/report" --run_dir="$OUT/run" --eval="$OUT/run/eval.pb" --lr_curve="$OUT/lr_curve.pb" \
   --synset_mapping="$OUT/data/LOC_synset_mapping.txt"
 sed -n '1,3p' "$OUT/run/report/logs.md"
+
+echo "== export: the best checkpoint as torchvision-compatible safetensors; predict one image from it"
+"$BIN/tools/export/export" --checkpoint="$OUT/run/checkpoints/best.ckpt" \
+  --synset_mapping="$OUT/data/LOC_synset_mapping.txt" --out="$OUT/run/model.safetensors"
+images=("$OUT"/data/val/n01440764/*)
+"$BIN/tools/predict/predict" --checkpoint="$OUT/run/model.safetensors" \
+  --synset_mapping="$OUT/data/LOC_synset_mapping.txt" --images="${images[0]}" --top_k=3 --device=cpu
 
 echo "== done: outputs in $OUT"
 ls -1 "$OUT"
