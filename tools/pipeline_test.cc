@@ -81,19 +81,25 @@ const Prepared& Prepare() {
   return *prepared;
 }
 
+// Training on the prepared data with `config`, on the CPU, into <root>/<run>.
+TrainOptions TrainOn(const Prepared& prepared, const TrainConfig& config, const std::string& run) {
+  TrainOptions train;
+  train.config = config;
+  train.train_data = prepared.train_manifest;
+  train.val_data = prepared.val_manifest;
+  train.stats = prepared.stats_path;
+  train.run_dir = prepared.root + "/" + run;
+  train.device = "cpu";
+  return train;
+}
+
 TEST(PipelineTest, TinyImageNetEndToEnd) {
   const Prepared& prepared = Prepare();
   ASSERT_FALSE(prepared.stats_path.empty());
   const std::string& root = prepared.root;
   absl::StatusOr<TrainConfig> config = LoadConfig("tools/train/recipes/tiny_cpu.txtpb", {"epochs=8"});
   ASSERT_TRUE(config.ok()) << config.status();
-  TrainOptions train;
-  train.config = *config;
-  train.train_data = prepared.train_manifest;
-  train.val_data = prepared.val_manifest;
-  train.stats = prepared.stats_path;
-  train.run_dir = root + "/run";
-  train.device = "cpu";
+  TrainOptions train = TrainOn(prepared, *config, "run");
   absl::Status trained = RunTraining(train);
   ASSERT_TRUE(trained.ok()) << trained;
   TrainLog log;
@@ -184,13 +190,7 @@ TEST(PipelineTest, EveryRecipeFeatureTogetherLearns) {
        "data.auto_augment={policy: \"trivial_augment_wide\"}", "data.random_erasing={probability: 0.25}",
        "data.repeated_augmentations=2"});
   ASSERT_TRUE(config.ok()) << config.status();
-  TrainOptions train;
-  train.config = *config;
-  train.train_data = prepared.train_manifest;
-  train.val_data = prepared.val_manifest;
-  train.stats = prepared.stats_path;
-  train.run_dir = prepared.root + "/every_feature";
-  train.device = "cpu";
+  const TrainOptions train = TrainOn(prepared, *config, "every_feature");
   absl::Status trained = RunTraining(train);
   ASSERT_TRUE(trained.ok()) << trained;
   TrainLog log;

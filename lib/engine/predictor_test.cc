@@ -24,17 +24,17 @@
 #include "proto/stats.pb.h"
 #include "testdata/extreme_images.h"
 #include "testdata/scratch.h"
-#include "testdata/tiny_training_inputs.h"
+#include "testdata/tiny_model.h"
 
 namespace forge {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kClasses = 10;
-constexpr int kImages = 40;
+constexpr int kClasses = testdata::kTinyClasses;
+constexpr int kImages = testdata::kTinyImages;
 // The evaluation transform the checkpoint's run stored: shorter side floor(32 / 0.875) = 36.
-constexpr int kEvalSize = 32;
+constexpr int kEvalSize = testdata::kTinyEvalSize;
 constexpr double kEvalCropRatio = 0.875;
 // Probabilities of the same image in batches of other sizes: CPU kernels may sum in another order.
 constexpr float kTolerance = 1e-5f;
@@ -43,33 +43,15 @@ class PredictorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(testdata::NewScratchDir());
-    absl::StatusOr<testdata::TinyTrainingInputs> inputs = testdata::WriteTinyTrainingInputs(*dir_ + "/inputs");
-    ASSERT_TRUE(inputs.ok()) << inputs.status();
-    inputs_ = new testdata::TinyTrainingInputs(*inputs);
-
-    torch::manual_seed(5);
-    absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", kClasses);
-    ASSERT_TRUE(options.ok());
-    ResNet model(*options);
-    TrainState state;
-    state.mutable_config()->mutable_model()->set_name("resnet18");
-    state.mutable_config()->mutable_data()->set_eval_size(kEvalSize);
-    state.mutable_config()->mutable_data()->set_eval_crop_ratio(kEvalCropRatio);
-    ASSERT_TRUE(ReadProtoFile(inputs_->stats, state.mutable_stats()).ok());
-    for (const fs::directory_entry& entry : fs::directory_iterator(inputs_->train)) {
-      state.add_classes(entry.path().filename().string());
-    }
-    std::sort(state.mutable_classes()->begin(), state.mutable_classes()->end());
-    ASSERT_TRUE(SaveCheckpoint(Checkpoint(), state, *model, /*optimizer=*/nullptr).ok());
-    torch::save(model, BareWeights());
-    std::string mapping;
-    for (const std::string& wnid : state.classes()) mapping += wnid + " name of " + wnid + "\n";
-    testdata::WriteTestFile(Mapping(), mapping);
+    absl::StatusOr<testdata::TinyModel> tiny = testdata::WriteTinyModel(*dir_);
+    ASSERT_TRUE(tiny.ok()) << tiny.status();
+    tiny_ = new testdata::TinyModel(*tiny);
+    inputs_ = &tiny_->inputs;
   }
 
-  static std::string Checkpoint() { return *dir_ + "/model.ckpt"; }
-  static std::string BareWeights() { return *dir_ + "/weights.pt"; }
-  static std::string Mapping() { return *dir_ + "/synset_mapping.txt"; }
+  static std::string Checkpoint() { return tiny_->checkpoint; }
+  static std::string BareWeights() { return tiny_->bare_weights; }
+  static std::string Mapping() { return tiny_->synset_mapping; }
 
   static PredictorOptions Options() {
     PredictorOptions options;
@@ -99,11 +81,13 @@ class PredictorTest : public ::testing::Test {
   }
 
   static std::string* dir_;
-  static testdata::TinyTrainingInputs* inputs_;
+  static testdata::TinyModel* tiny_;
+  static const testdata::TinyTrainingInputs* inputs_;
 };
 
 std::string* PredictorTest::dir_ = nullptr;
-testdata::TinyTrainingInputs* PredictorTest::inputs_ = nullptr;
+testdata::TinyModel* PredictorTest::tiny_ = nullptr;
+const testdata::TinyTrainingInputs* PredictorTest::inputs_ = nullptr;
 
 std::vector<absl::string_view> Views(const std::vector<std::string>& images) {
   return std::vector<absl::string_view>(images.begin(), images.end());

@@ -20,7 +20,7 @@
 #include "proto/checkpoint.pb.h"
 #include "proto/stats.pb.h"
 #include "testdata/extreme_images.h"
-#include "testdata/tiny_training_inputs.h"
+#include "testdata/tiny_model.h"
 #include "testdata/scratch.h"
 
 namespace forge {
@@ -44,13 +44,9 @@ class EvalTest : public ::testing::Test {
     absl::StatusOr<ResNetOptions> options = ResNetOptionsFromName("resnet18", kClasses);
     ASSERT_TRUE(options.ok());
     ResNet model(*options);
-    TrainState state;
-    state.mutable_config()->mutable_model()->set_name("resnet18");
-    ASSERT_TRUE(ReadProtoFile(inputs_->stats, state.mutable_stats()).ok());
-    for (const fs::directory_entry& entry : fs::directory_iterator(inputs_->train)) {
-      state.add_classes(entry.path().filename().string());
-    }
-    std::sort(state.mutable_classes()->begin(), state.mutable_classes()->end());
+    absl::StatusOr<TrainState> run = testdata::TinyRunState(*inputs_);
+    ASSERT_TRUE(run.ok()) << run.status();
+    TrainState state = *run;
     ASSERT_TRUE(SaveCheckpoint(Checkpoint(), state, *model, /*optimizer=*/nullptr).ok());
     torch::save(model, Weights());
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/io/json_string.h"
 
 namespace forge {
 namespace {
@@ -28,27 +29,6 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name) {
   if (name == "text") return OutputFormat::kText;
   if (name == "jsonl") return OutputFormat::kJsonLines;
   return absl::InvalidArgumentError(absl::StrCat("--format=", name, " is neither 'text' nor 'jsonl'"));
-}
-
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 std::string PredictionLine(absl::string_view path, const absl::StatusOr<TopK>& answer,

@@ -26,13 +26,10 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name);
 //   names and the message become spaces, so a line is always one record of TAB-separated fields.
 // - jsonl: {"image": path, "top": [{"index", "wnid", "name", "probability"}, ...]} or
 //   {"image": path, "error": message}; probabilities to float precision (9 digits; null when
-//   not finite), strings escaped as JSON requires (bytes that are not UTF-8 pass unchanged).
+//   not finite), strings escaped as JSON requires (bytes that are not UTF-8 become U+FFFD).
 // Class indices in `answer` must be within `classes`.
 std::string PredictionLine(absl::string_view path, const absl::StatusOr<TopK>& answer,
                            const std::vector<ClassLabel>& classes, OutputFormat format);
-
-// `text` as a JSON string literal, quotes included: ", \ and control characters escaped.
-std::string JsonString(absl::string_view text);
 
 }  // namespace forge
 

@@ -11,23 +11,14 @@
 #include "lib/util/exit_code.h"
 #include "lib/util/tool_init.h"
 #include "tools/predict/predict.h"
+#include "tools/predict/predictor_flags.h"
 
-DEFINE_string(checkpoint, "", "Checkpoint written by train, or bare weights (then --model and --stats). Required.");
-DEFINE_string(weights, "model",
-              "model: the checkpoint's weights; ema: their moving average (a run with config ema).");
-DEFINE_string(model, "", "Model name for bare weights, e.g. resnet50.");
-DEFINE_string(stats, "", "Channel statistics; default: those stored in the checkpoint.");
-DEFINE_string(synset_mapping, "", "LOC_synset_mapping.txt, for the classes' names (default: their WNIDs).");
 DEFINE_string(images, "",
               "Comma-separated image files and folders (a folder: every image file below it, in sorted order).");
 DEFINE_string(images_from, "", "A file listing image files or folders, one per line; - for standard input.");
 DEFINE_int32(top_k, 5, "Classes per image, most probable first.");
 DEFINE_int32(batch_size, 32, "Images per forward pass.");
 DEFINE_string(format, "text", "text: path<TAB>wnid name probability<TAB>...; jsonl: one JSON object per line.");
-DEFINE_int32(resize_shorter, 0, "Resize the shorter side to this before the crop; 0: as the run evaluated.");
-DEFINE_int32(center_crop, 0, "Square center crop the model sees; 0: as the run evaluated (224 if not stored).");
-DEFINE_string(device, "", "cpu, cuda or cuda:N; default: CUDA when present.");
-DEFINE_int32(threads, 0, "Decoding threads; 0: one per core.");
 
 int main(int argc, char** argv) {
   forge::InitTool(
@@ -37,21 +28,12 @@ int main(int argc, char** argv) {
       "Exit 0: every image answered; 3: some images failed (their lines say why); 2: bad usage or\n"
       "input; 1: failure at run time.",
       &argc, &argv);
-  if (FLAGS_checkpoint.empty()) return forge::ExitWithUsageError("--checkpoint is required");
-  absl::StatusOr<forge::Weights> weights = forge::ParseWeights(FLAGS_weights);
-  if (!weights.ok()) return forge::ExitWithUsageError(std::string(weights.status().message()));
+  absl::StatusOr<forge::PredictorOptions> predictor = forge::PredictorOptionsFromFlags();
+  if (!predictor.ok()) return forge::ExitWithUsageError(predictor.status().message());
   absl::StatusOr<forge::OutputFormat> format = forge::ParseOutputFormat(FLAGS_format);
   if (!format.ok()) return forge::ExitWithUsageError(format.status().message());
   forge::PredictToolOptions options;
-  options.predictor.weights_path = FLAGS_checkpoint;
-  options.predictor.weights = *weights;
-  options.predictor.model = FLAGS_model;
-  options.predictor.stats = FLAGS_stats;
-  options.predictor.synset_mapping = FLAGS_synset_mapping;
-  options.predictor.resize_shorter = FLAGS_resize_shorter;
-  options.predictor.center_crop = FLAGS_center_crop;
-  options.predictor.device = FLAGS_device;
-  options.predictor.threads = FLAGS_threads;
+  options.predictor = *predictor;
   options.images = absl::StrSplit(FLAGS_images, ',', absl::SkipEmpty());
   options.images_from = FLAGS_images_from;
   options.top_k = FLAGS_top_k;

@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "testdata/scratch.h"
 #include "testdata/tool_runner.h"
-#include "tools/predict/predict_testing.h"
+#include "testdata/tiny_model.h"
 
 namespace forge {
 namespace {

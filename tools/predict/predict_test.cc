@@ -17,7 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "testdata/scratch.h"
 #include "tools/eval/eval.h"
-#include "tools/predict/predict_testing.h"
+#include "testdata/tiny_model.h"
 
 namespace forge {
 namespace {

@@ -10,11 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/data/synset_mapping.h"
-#include "lib/io/proto_file.h"
 #include "lib/model/resnet.h"
 #include "lib/train/checkpoint.h"
 #include "proto/checkpoint.pb.h"
-#include "testdata/tiny_training_inputs.h"
+#include "testdata/tiny_model.h"
 
 namespace forge {
 
@@ -24,16 +23,14 @@ absl::StatusOr<ServeTestInputs> WriteServeTestInputs(const std::string& dir) {
   absl::StatusOr<testdata::TinyTrainingInputs> tiny = testdata::WriteTinyTrainingInputs(dir + "/inputs");
   if (!tiny.ok()) return tiny.status();
   ServeTestInputs inputs;
-  TrainState state;
-  state.mutable_config()->mutable_model()->set_name("resnet18");
-  if (absl::Status status = ReadProtoFile(tiny->stats, state.mutable_stats()); !status.ok()) return status;
+  absl::StatusOr<TrainState> run = testdata::TinyRunState(*tiny);
+  if (!run.ok()) return run.status();
+  const TrainState& state = *run;
   for (const fs::directory_entry& entry : fs::directory_iterator(tiny->train)) {
-    state.add_classes(entry.path().filename().string());
     for (const fs::directory_entry& file : fs::directory_iterator(entry.path())) {
       inputs.image_paths.push_back(file.path().string());
     }
   }
-  std::sort(state.mutable_classes()->begin(), state.mutable_classes()->end());
   std::sort(inputs.image_paths.begin(), inputs.image_paths.end());
   for (const std::string& path : inputs.image_paths) {
     std::ifstream in(path, std::ios::binary);

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "lib/image/decode.h"
+#include "lib/io/json_string.h"
 #include "tools/serve/page.h"
 
 namespace forge {
@@ -31,28 +32,6 @@ constexpr int kSpareThreads = 8;
 void ReuseAddress(int socket) {
   int yes = 1;
   setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-}
-
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;  // UTF-8 passes through
-        }
-    }
-  }
-  out += "\"";
-  return out;
 }
 
 void SendJson(httplib::Response& res, int status, const std::string& json) {
