@@ -11,7 +11,7 @@
 #include "lib/util/exit_code.h"
 #include "lib/util/tool_init.h"
 #include "tools/predict/predict.h"
-#include "tools/predict/predictor_flags.h"
+#include "lib/engine/predictor_flags.h"
 
 DEFINE_string(images, "",
               "Comma-separated image files and folders (a folder: every image file below it, in sorted order).");

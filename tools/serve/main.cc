@@ -10,7 +10,7 @@
 #include "lib/util/memory.h"
 #include "lib/util/stop_signals.h"
 #include "lib/util/tool_init.h"
-#include "tools/predict/predictor_flags.h"
+#include "lib/engine/predictor_flags.h"
 #include "tools/serve/serve.h"
 
 DEFINE_string(host, "127.0.0.1", "Address to listen on: 127.0.0.1 serves this machine only, 0.0.0.0 every network.");

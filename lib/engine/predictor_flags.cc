@@ -1,4 +1,4 @@
-#include "tools/predict/predictor_flags.h"
+#include "lib/engine/predictor_flags.h"
 
 #include <gflags/gflags.h>
 
