@@ -104,6 +104,8 @@ class Trainer {
   absl::Status OpenData(const std::vector<SavedState>& candidates);
   absl::Status ResolveRunConfig(const TrainConfig& saved);
   absl::Status LoadNewestGoodCheckpoint(const std::vector<SavedState>& candidates);
+  // plan_ for the run's epochs (OpenData, and again when they change).
+  absl::Status PlanEpochs();
   absl::Status BuildSchedule();
   absl::Status ApplyScheduleChanges();
   absl::Status StartLogs();
@@ -162,8 +164,9 @@ class Trainer {
   TrainState state_;
   bool resuming_ = false;
   int64_t micro_batch_ = 0;       // per process, of data.batch_size: validation's batch
-  int64_t steps_per_epoch_ = 0;   // of data.batch_size: the schedule's unit
-  std::optional<EpochPlan> plan_;  // each epoch's batch and steps; where a step sits on the schedule
+  // Each epoch's batch and steps, and where a step sits on the schedule (whose unit is
+  // plan_->steps_per_epoch(), data.batch_size's); made again when the run's epochs change.
+  std::optional<EpochPlan> plan_;
   Clock::time_point last_checkpoint_ = Clock::now();
   std::function<ProcessGroup::Flags()> pending_agreement_;  // started at the last step boundary
 };
@@ -223,12 +226,17 @@ absl::Status Trainer::LoadNewestGoodCheckpoint(const std::vector<SavedState>& ca
                                           absl::StrJoin(refused, "; ")));
 }
 
-absl::Status Trainer::BuildSchedule() {
+absl::Status Trainer::PlanEpochs() {
   absl::StatusOr<EpochPlan> plan = EpochPlan::Make(config_, static_cast<int64_t>(train_data_->size()), options_.train_data);
   if (!plan.ok()) return plan.status();
   plan_.emplace(std::move(*plan));
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::BuildSchedule() {
+  if (absl::Status status = PlanEpochs(); !status.ok()) return status;
   absl::StatusOr<std::unique_ptr<LrSchedule>> schedule =
-      MakeRunSchedule(config_, PeakLr(config_.schedule(), config_.data().batch_size()), steps_per_epoch_);
+      MakeRunSchedule(config_, PeakLr(config_.schedule(), config_.data().batch_size()), plan_->steps_per_epoch());
   if (!schedule.ok()) return schedule.status();
   schedule_ = std::move(*schedule);
   return absl::OkStatus();
@@ -351,20 +359,16 @@ absl::Status Trainer::OpenData(const std::vector<SavedState>& candidates) {
       return status;
     }
   }
-  absl::StatusOr<int64_t> steps = StepsPerEpoch(*train_data_, options_.train_data, batch);
-  if (!steps.ok()) return steps.status();
-  steps_per_epoch_ = *steps;
-  absl::StatusOr<EpochPlan> plan = EpochPlan::Make(config_, static_cast<int64_t>(train_data_->size()), options_.train_data);
-  if (!plan.ok()) return plan.status();
-  plan_.emplace(std::move(*plan));
+  if (absl::Status status = PlanEpochs(); !status.ok()) return status;
+  const int64_t steps_per_epoch = plan_->steps_per_epoch();
   if (resuming_) {
     const TrainState& saved = candidates.front().state;
     const std::vector<std::string> classes = ClassWnids(*train_data_);
     if (!std::equal(classes.begin(), classes.end(), saved.classes().begin(), saved.classes().end()) ||
-        saved.steps_per_epoch() != steps_per_epoch_) {
+        saved.steps_per_epoch() != steps_per_epoch) {
       return absl::FailedPreconditionError(absl::StrCat(
           options_.train_data, " is not the data the run in ", options_.run_dir, " trains on (", classes.size(),
-          " classes and ", steps_per_epoch_, " steps per epoch; the run has ", saved.classes_size(), " and ",
+          " classes and ", steps_per_epoch, " steps per epoch; the run has ", saved.classes_size(), " and ",
           saved.steps_per_epoch(), ")"));
     }
   }
@@ -446,11 +450,11 @@ absl::Status Trainer::Setup() {
     PlaceModel(config_, device_, ema_model_);
     ema_model_->eval();
     ema_.emplace(*ema_model_, *schedule);
-    const std::string warning = EmaHorizonWarning(*schedule, steps_per_epoch_, plan_->TotalSteps());
+    const std::string warning = EmaHorizonWarning(*schedule, plan_->steps_per_epoch(), plan_->TotalSteps());
     if (!warning.empty()) LOG(WARNING) << warning;
     LOG(INFO) << absl::StrFormat("EMA of the weights: decay %.6g every %d steps, reaching back about %.3g epochs%s%s",
                                  schedule->decay, schedule->every_steps,
-                                 schedule->HorizonSteps() / static_cast<double>(steps_per_epoch_),
+                                 schedule->HorizonSteps() / static_cast<double>(plan_->steps_per_epoch()),
                                  schedule->warmup ? ", with warm-up" : "",
                                  schedule->copy_epochs > 0
                                      ? absl::StrCat(", copying the weights through epoch ", schedule->copy_epochs)
@@ -482,7 +486,7 @@ absl::Status Trainer::Setup() {
     log->set_device(device_.str());
     *state_.mutable_stats() = stats_;
     for (const std::string& wnid : ClassWnids(*train_data_)) state_.add_classes(wnid);
-    state_.set_steps_per_epoch(steps_per_epoch_);
+    state_.set_steps_per_epoch(plan_->steps_per_epoch());
   }
   if (config_.sync_batchnorm() && group_.size() > 1) {
     model_->SyncBatchNorm([this](const torch::Tensor& sums) { return group_.SumWithGradient(sums); });
@@ -497,7 +501,7 @@ absl::Status Trainer::Setup() {
   }
   LOG(INFO) << absl::StrFormat("%s on %s: %d classes, %d train images, %d steps/epoch x %d epochs, peak lr %g",
                                config_.model().name(), device_.str(), train_data_->classes().size(),
-                               train_data_->size(), steps_per_epoch_, config_.epochs(),
+                               train_data_->size(), plan_->steps_per_epoch(), config_.epochs(),
                                PeakLr(config_.schedule(), batch));
   if (config_.mixing().mixup_alpha() > 0 || config_.mixing().cutmix_alpha() > 0) {
     LOG(INFO) << absl::StrFormat(
