@@ -29,6 +29,7 @@ without).
 The tables here are the AVX2/AVX-512 ones, what torchvision computes on any x86-64 CPU of the
 last decade; this script refuses to run under another capability.
 """
+import os
 import sys
 
 import numpy as np
@@ -38,25 +39,12 @@ from PIL import Image
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.autoaugment import RandAugment, TrivialAugmentWide, _apply_op
 
-HEX_LIMIT = 120  # Bytes of pixels above which a golden is stored as a hash.
+# The pixel encoding lib/image/golden.h reads: hex for small images, else an FNV-1a hash and sum.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../image/testdata"))
+from make_golden import encode_pixels  # noqa: E402
 
 OPS = ["Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness",
        "Color", "Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize"]
-
-
-def fnv1a64(data: bytes) -> int:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
-def encode_pixels(rgb: np.ndarray) -> str:
-    data = np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
-    if len(data) <= HEX_LIMIT:
-        return data.hex()
-    return "fnv1a64:%016x sum:%d" % (fnv1a64(data), sum(data))
 
 
 def pattern(kind: str, width: int, height: int) -> np.ndarray:
