@@ -42,15 +42,8 @@ using Policy = AutoAugmentOptions::Policy;
 
 // The synthetic images of make_auto_augment_golden.py's pattern(), byte for byte.
 Image Pattern(const std::string& kind, int width, int height) {
+  if (kind == "noise") return image_testing::NoiseImage(width, height);
   Image image(width, height);
-  if (kind == "noise") {  // ANSI C rand()'s LCG, bits 16..23.
-    uint32_t state = 12345;
-    for (uint8_t& byte : image.pixels) {
-      state = (state * 1103515245u + 12345u) & 0x7FFFFFFFu;
-      byte = static_cast<uint8_t>(state >> 16);
-    }
-    return image;
-  }
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
       uint8_t* p = image.Row(y) + 3 * x;

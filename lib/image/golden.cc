@@ -44,6 +44,16 @@ std::vector<std::vector<std::string>> ReadGoldenLines(absl::string_view name) {
   return lines;
 }
 
+Image NoiseImage(int width, int height) {
+  Image image(width, height);
+  uint32_t state = 12345;
+  for (uint8_t& byte : image.pixels) {
+    state = (state * 1103515245u + 12345u) & 0x7FFFFFFFu;
+    byte = static_cast<uint8_t>(state >> 16);
+  }
+  return image;
+}
+
 uint64_t Fnv1a64(const std::vector<uint8_t>& bytes) {
   uint64_t hash = 0xCBF29CE484222325u;
   for (const uint8_t b : bytes) {

@@ -21,6 +21,10 @@ std::string ReadTestdata(absl::string_view name);
 // on spaces.
 std::vector<std::vector<std::string>> ReadGoldenLines(absl::string_view name);
 
+// The golden scripts' "noise" pattern: width x height pixels whose bytes are bits 16..23 of
+// ANSI C rand()'s LCG from seed 12345, in pixel order (make_golden.py's pattern("noise")).
+Image NoiseImage(int width, int height);
+
 // FNV-1a 64 of `bytes`, as make_golden.py computes it.
 uint64_t Fnv1a64(const std::vector<uint8_t>& bytes);
 

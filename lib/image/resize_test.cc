@@ -26,14 +26,9 @@ using ::forge::image_testing::ReadGoldenLines;
 
 // The synthetic images of make_golden.py's pattern(), byte for byte.
 Image Pattern(const std::string& kind, int width, int height) {
+  if (kind == "noise") return image_testing::NoiseImage(width, height);
   Image image(width, height);
-  if (kind == "noise") {  // ANSI C rand()'s LCG, bits 16..23.
-    uint32_t state = 12345;
-    for (uint8_t& byte : image.pixels) {
-      state = (state * 1103515245u + 12345u) & 0x7FFFFFFFu;
-      byte = static_cast<uint8_t>(state >> 16);
-    }
-  } else if (kind == "ramp") {
+  if (kind == "ramp") {
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
         for (int c = 0; c < 3; ++c) image.Row(y)[x * 3 + c] = (x * 7 + y * 13 + c * 50) % 256;
