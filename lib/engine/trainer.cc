@@ -112,7 +112,8 @@ class Trainer {
   absl::Status CheckSameCheckpoints(const std::vector<SavedState>& candidates);
   absl::Status Setup();
   absl::StatusOr<PhaseResult> TrainEpoch(int epoch);
-  // Validation of `model` (the weights or their EMA), logged as `phase`.
+  // Validation of `model` (the weights or their EMA), logged as `phase`; in a group, after
+  // ShareBuffers.
   absl::StatusOr<PhaseResult> Validate(int epoch, const PhaseResult& train, ResNet& model, const std::string& phase);
   absl::Status EndEpoch(int epoch, const PhaseResult& train, const PhaseResult* val, const PhaseResult* val_ema);
   // A checkpoint of the run at `path` (every process calls it; rank 0 writes).
@@ -707,7 +708,6 @@ absl::StatusOr<PhaseResult> Trainer::TrainEpoch(int epoch) {
 
 absl::StatusOr<PhaseResult> Trainer::Validate(int epoch, const PhaseResult& train, ResNet& model,
                                               const std::string& phase) {
-  if (absl::Status status = ShareBuffers(); !status.ok()) return status;
   model->eval();
   ResetPeakMemory(device_);
   EvaluateOptions options;
@@ -829,6 +829,7 @@ absl::Status Trainer::Run() {
     }
     std::optional<PhaseResult> val, val_ema;
     if (val_data_ != nullptr && (epoch % config_.eval_every_epochs() == 0 || epoch == config_.epochs())) {
+      if (absl::Status status = ShareBuffers(); !status.ok()) return status;  // rank 0's, for both phases
       absl::StatusOr<PhaseResult> validated = Validate(epoch, train, model_, "val");
       if (!validated.ok()) return validated.status();
       val = std::move(*validated);
