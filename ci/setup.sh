@@ -22,6 +22,7 @@ APT_PACKAGES=(
   openmpi-bin libopenmpi-dev
   libcpp-httplib-dev chromium
   nlohmann-json3-dev
+  clang libclang-rt-14-dev llvm
 )
 PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 safetensors==0.8.0)
 
