@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/data/image_folder.h"
@@ -436,6 +438,29 @@ void RemoveIfPresent(const std::string& path) {
   LOG(WARNING) << "cannot remove " << path << ": " << error.message();
 }
 
+// Removes what a killed run (kill -9, a lost machine) left of the files it was writing: the
+// temporaries ("<output>.tmp.XXXXXX", lib/io/file.h) of this split's shards, indexes, manifest and
+// journal. A clean exit removes its own; these would otherwise stay forever, each up to a shard.
+void RemoveStaleTemporaries(const std::string& out_dir, const std::string& split) {
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(out_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || name.size() != at + 11 || !entry.is_regular_file(error)) continue;
+    const std::string output = name.substr(0, at);
+    int index = 0, count = 0;
+    const bool shard_file =
+        absl::StartsWith(output, split + "-") &&
+        (absl::EndsWith(output, ".rec") || absl::EndsWith(output, ".rec.idx")) &&
+        std::sscanf(output.c_str() + split.size(), "-%5d-of-%5d", &index, &count) == 2 &&
+        (output == ShardFileName(split, index, count) || output == ShardFileName(split, index, count) + ".idx");
+    if (shard_file || output == ManifestFileName(split) || output == JournalFileName(split)) {
+      LOG(INFO) << "removing " << entry.path().string() << ", left by an interrupted run";
+      RemoveIfPresent(entry.path().string());
+    }
+  }
+}
+
 }  // namespace
 
 std::string ShardFileName(const std::string& split, int index, int count) {
@@ -454,6 +479,7 @@ absl::StatusOr<ShardResult> RunShard(const ShardRunOptions& options) {
   std::error_code error;
   fs::create_directories(options.out_dir, error);
   if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --out_dir=", options.out_dir));
+  RemoveStaleTemporaries(options.out_dir, plan.split);
 
   ShardResult result;
   result.manifest_path = (fs::path(options.out_dir) / ManifestFileName(plan.split)).string();

@@ -677,6 +677,33 @@ TEST(ResumeAfterFailureTest, JournalOfAStoppedRunIsResumed) {
   EXPECT_TRUE(ReadTestTree(out) == ReadTestTree(reference));
 }
 
+// kill -9 leaves the temporary files being written; the rerun removes this split's and keeps the
+// rest of the directory as it is.
+TEST_F(ResumeTest, TemporariesOfAKilledRunAreRemoved) {
+  fs::remove(Path("train.manifest.txtpb"));
+  fs::remove(Path(manifest_.shards(2).path()));
+  fs::remove(Path(manifest_.shards(2).index_path()));
+  WriteJournal({0, 1, 3});
+  const std::vector<std::string> left = {
+      manifest_.shards(2).path() + ".tmp.Ab12Cd", manifest_.shards(2).index_path() + ".tmp.xY9zQw",
+      "train.partial.txtpb.tmp.000000", "train.manifest.txtpb.tmp.a1B2c3",
+      ShardFileName("train", 3, 8) + ".tmp.Qq1Ww2"};
+  const std::vector<std::string> others = {"val-00000-of-00001.rec.tmp.Ab12Cd", "notes.txt.tmp.Ab12Cd",
+                                           "train-00002-of-00004.rec.tmp.toolong"};
+  for (const std::string& name : left) WriteTestFile(Path(name), "half-written");
+  for (const std::string& name : others) WriteTestFile(Path(name), "not this run's");
+
+  absl::StatusOr<ShardResult> result = RunShard(Options(Train(), out_));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->shards_written, 1);
+  for (const std::string& name : left) EXPECT_FALSE(fs::exists(Path(name))) << name;
+  for (const std::string& name : others) {
+    EXPECT_TRUE(fs::exists(Path(name))) << name;
+    fs::remove(Path(name));
+  }
+  EXPECT_TRUE(ReadTestTree(out_) == ReadTestTree(reference_));
+}
+
 TEST_F(ResumeTest, StrictRefusesFilesAnEarlierRunSkipped) {
   fs::remove(Path("train.manifest.txtpb"));
   WriteJournal({0, 1, 2, 3});
