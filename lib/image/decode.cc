@@ -400,7 +400,12 @@ bool JpegStartRegion(JpegDecoder* decoder, bool cmyk, const ImageRegion& region,
   // replicating the outermost chroma sample instead of reading its neighbour. A margin of
   // one chroma sample's width on each side (at most max_h_samp_factor output pixels, at any
   // scale) keeps that away from the region, so its pixels stay those of a full decode.
-  const int margin = cinfo->max_h_samp_factor;
+  int margin = cinfo->max_h_samp_factor;
+  // A progressive JPEG whose scans leave coefficients unsent is block-smoothed (libjpeg's
+  // default, which Pillow keeps): missing AC terms are estimated from the DC terms of blocks up
+  // to two columns away, and the first cropped column counts as the image's edge. Two more
+  // iMCU columns (each max_h_samp_factor blocks of `eighths` pixels) keep that away too.
+  if (cinfo->progressive_mode) margin += 2 * cinfo->max_h_samp_factor * plan->eighths;
   const int crop_begin = std::max(0, plan->x0 - margin);
   const int crop_end = std::min(static_cast<int>(cinfo->output_width), plan->x1 + margin);
   JDIMENSION crop_x = static_cast<JDIMENSION>(crop_begin);
