@@ -35,6 +35,7 @@ const std::string& ScratchDir() {
 
 std::string WriteScratchFile(absl::string_view bytes, absl::string_view name) {
   std::string path = absl::StrCat(ScratchDir(), "/", name);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), bytes.size());
   if (!out.flush()) {
