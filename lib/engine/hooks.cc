@@ -79,6 +79,9 @@ absl::StatusOr<std::unique_ptr<TrainHook>> MakeTensorBoardHook(const std::string
   };
   EventRewriteResult rewrite;
   if (absl::Status status = RewriteEvents(dir, keep, &rewrite); !status.ok()) return status;
+  for (const std::string& damage : rewrite.damaged) {
+    LOG(WARNING) << "TensorBoard events from a damaged record on are dropped: " << damage;
+  }
   if (rewrite.events_dropped > 0) {
     LOG(INFO) << "dropped " << rewrite.events_dropped << " TensorBoard events of steps after the checkpoint";
   }

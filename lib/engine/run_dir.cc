@@ -55,6 +55,19 @@ std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std:
   return found;
 }
 
+std::vector<std::string> RemoveCheckpointTemporaries(const std::string& dir) {
+  std::vector<std::string> removed;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".ckpt.tmp.");
+    if (at == std::string::npos || name.size() != at + 16 || !entry.is_regular_file(error)) continue;
+    std::error_code removing;
+    if (fs::remove(entry.path(), removing)) removed.push_back(entry.path().string());
+  }
+  return removed;
+}
+
 std::vector<std::string> EpochCheckpoints(const std::string& dir) {
   std::vector<std::string> paths;
   std::error_code error;

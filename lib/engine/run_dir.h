@@ -44,6 +44,11 @@ struct SavedState {
 // file whose state does not read was refused goes to `refused`. A missing `dir` holds none.
 std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std::string>* refused);
 
+// Removes the temporary files a checkpoint writer killed mid-write left in `dir`
+// ("<name>.ckpt.tmp.XXXXXX", lib/io/file.h's AtomicFile); only the process that holds the run's
+// lock may call it. Returns the paths removed.
+std::vector<std::string> RemoveCheckpointTemporaries(const std::string& dir);
+
 // The epoch_NNNN.ckpt files in `dir`, oldest first.
 std::vector<std::string> EpochCheckpoints(const std::string& dir);
 

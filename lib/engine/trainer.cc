@@ -413,6 +413,11 @@ absl::Status Trainer::CheckSameCheckpoints(const std::vector<SavedState>& candid
 }
 
 absl::Status Trainer::Setup() {
+  if (group_.writes_outputs()) {
+    for (const std::string& path : RemoveCheckpointTemporaries(paths_.checkpoints)) {
+      LOG(INFO) << "removed " << path << ", a checkpoint an interrupted run did not finish writing";
+    }
+  }
   std::vector<std::string> unreadable;
   const std::vector<SavedState> candidates = FindCheckpoints(paths_.checkpoints, &unreadable);
   for (const std::string& problem : unreadable) LOG(WARNING) << "skipping a damaged checkpoint: " << problem;

@@ -339,9 +339,15 @@ TEST(TrainerTest, DamagedCheckpointsAreSkippedForTheNewestGoodOne) {
     file.seekp(-100, std::ios::end);
     file.put(static_cast<char>(byte ^ 0x40));
   }
+  // What a writer killed mid-checkpoint leaves: removed by the next run (names of other files stay).
+  std::ofstream(checkpoints + "last.ckpt.tmp.Ab12Cd") << "half-written";
+  std::ofstream(checkpoints + "notes.tmp.Ab12Cd") << "not a checkpoint";
   options.extend_epochs = 3;
   absl::Status status = RunTraining(options);
   ASSERT_TRUE(status.ok()) << status;
+  EXPECT_FALSE(fs::exists(checkpoints + "last.ckpt.tmp.Ab12Cd"));
+  EXPECT_TRUE(fs::exists(checkpoints + "notes.tmp.Ab12Cd"));
+  fs::remove(checkpoints + "notes.tmp.Ab12Cd");
   EXPECT_EQ(ReadLog(options.run_dir).epochs_size(), 6);
   ExpectEachStepLoggedOnce(ReadLog(options.run_dir));
 
