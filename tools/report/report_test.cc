@@ -194,6 +194,20 @@ TEST(ReportTest, OutputsOfAnEarlierRunThatThisOneLeavesOutAreRemoved) {
   EXPECT_THAT(SummaryLine(*result), HasSubstr(" removed=classification_report.txt,confusion_matrix.csv "));
 }
 
+// kill -9 while writing leaves a temporary file; the next report removes those of its own outputs.
+TEST(ReportTest, TemporariesOfAKilledReportAreRemoved) {
+  const std::string dir = NewScratchDir();
+  ReportOptions options = GoldenRun(dir);
+  fs::create_directories(dir + "/run/report");
+  WriteTestFile(dir + "/run/report/loss.png.tmp.Ab12Cd", "half-written");
+  WriteTestFile(dir + "/run/report/logs.md.tmp.000000", "half-written");
+  WriteTestFile(dir + "/run/report/mine.txt.tmp.Ab12Cd", "a user's file");
+  ASSERT_TRUE(RunReport(options).ok());
+  EXPECT_FALSE(fs::exists(dir + "/run/report/loss.png.tmp.Ab12Cd"));
+  EXPECT_FALSE(fs::exists(dir + "/run/report/logs.md.tmp.000000"));
+  EXPECT_TRUE(fs::exists(dir + "/run/report/mine.txt.tmp.Ab12Cd"));
+}
+
 TEST(ReportTest, EmptyTrainLogStillReports) {
   const std::string dir = NewScratchDir();
   fs::create_directories(dir + "/run");
