@@ -424,7 +424,8 @@ class Faults(Matrix):
         code, out = self.run(self.train_cmd(root), fsize=None if mounted else limit)
         if code == 0:
             problems.append("train did not fail on a full disk")
-        elif not re.search(re.escape(target) + r"\S*: (No space|File too large)", out):
+        elif not re.search((re.escape(target) if mounted else r"\S") + r"\S*: (No space|File too large)", out):
+            # ulimit -f limits each file alike: the first file over the limit fails, whichever it is.
             problems.append("the message does not name %s: %s" % (target, out[-300:]))
         if code < 0 or code > 2:
             problems.append("train exited with %d" % code)
@@ -449,7 +450,9 @@ class Faults(Matrix):
             problems.append("the rerun failed: " + out[-200:])
         elif not self.same_run(root, problems, "rerun"):
             lost += 1
-        self.row("disk full (" + self.how_full() + ")", "train: " + target, 1, lost, problems)
+        failed_on = re.search(r"(\S+): (No space|File too large)", out)
+        note = "" if mounted or not failed_on else "failed on " + os.path.basename(failed_on.group(1))
+        self.row("disk full (" + self.how_full() + ")", "train: " + target, 1, lost, problems, note)
         self.release(root)
 
     def disk_full_shard(self):
@@ -617,7 +620,7 @@ class Faults(Matrix):
             picks[0] = min(first, size - 1)
         return picks
 
-    def flipped(self, kind, reader, src, make_target, command, crc, count, first=None, after=None):
+    def flipped(self, kind, reader, src, make_target, command, crc, count, first=None, after=None, note=None):
         """Flips one byte of a copy of `src` at `count` seeded offsets and runs `command` on it.
         With a CRC the reader must fail naming the file and the offset; without, it may refuse
         (naming the file) or go on."""
@@ -641,7 +644,8 @@ class Faults(Matrix):
                     problems.append("%s: %s accepted the damaged file" % (where, reader))
             if after:
                 after(code, out, where, problems)
-        note = "%d refused naming the file%s, %d tolerated" % (detected, " and offset" if crc else "", tolerated)
+        note = note or "%d refused naming the file%s, %d tolerated" % (detected, " and offset" if crc else "",
+                                                                       tolerated)
         self.row("flipped byte", "%s read by %s" % (kind, reader), count, 0, problems, note)
 
     def flip_shards(self, count):
@@ -666,7 +670,8 @@ class Faults(Matrix):
             if rc != 0 or diff:
                 problems.append("%s: the rerun of shard did not repair it: %s %s" % (where, diff, text[-200:]))
         self.flipped("shard record file (.rec)", "shard (rerun)", "sh_ref/train-00002-of-00004.rec",
-                     target("train-00002-of-00004.rec"), self.shard_cmd, False, count, after=redone)
+                     target("train-00002-of-00004.rec"), self.shard_cmd, False, count, after=redone,
+                     note="the damaged shard is redone: outputs are the undisturbed run's")
         fresh("sh")
 
     def flip_checkpoint(self, count):
@@ -820,7 +825,8 @@ class Faults(Matrix):
             else:
                 problems.append("config.txtpb at byte %d: train exited %d: %s" % (offset, code, out[-200:]))
         self.row("flipped byte", "config.txtpb read by train's auto-resume", count, lost, problems,
-                 "%d refused naming the file, %d tolerated" % (detected, tolerated))
+                 "%d refused naming the file, %d tolerated (rewritten from the checkpoint; the run ends "
+                 "as an undisturbed one)" % (detected, tolerated))
         fresh("rs_run")
 
     # ---- 4. two trainers ------------------------------------------------------------------------------
@@ -888,8 +894,8 @@ def main():
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     print(faults.table())
-    print("\n%d trials rows, %s, %.0f s" % (len(faults.rows), "FAILED" if faults.failed else "all passed",
-                                            time.monotonic() - start))
+    print("\n%d rows, %s, %.0f s (seed %d)" % (len(faults.rows), "FAILED" if faults.failed else "all passed",
+                                                time.monotonic() - start, args.seed))
     return 1 if faults.failed else 0
 
 
