@@ -75,7 +75,7 @@ class Matrix:
             self.log("mount -t tmpfs refused: falling back to ulimit -f (per-file size limits)")
             self.use_tmpfs = False
             return False
-        self.mounts.append(path)
+        self.mounts.append(os.path.abspath(path))
         return True
 
     def grow(self, path, size):
@@ -83,6 +83,7 @@ class Matrix:
 
     def release(self, root):
         """Unmounts the tmpfs mounts under root, then removes it."""
+        root = os.path.abspath(root)
         for path in [p for p in reversed(self.mounts) if p == root or p.startswith(root + "/")]:
             subprocess.run(["umount", path], check=True)
             self.mounts.remove(path)
@@ -443,7 +444,7 @@ class Faults(Matrix):
                     problems.append("the earlier train_log.pb no longer reads: " + text[-200:])
                 fresh("df_report")
             for path in self.mounts:
-                if path.startswith(root):
+                if path.startswith(os.path.abspath(root)):
                     self.grow(path, 1 << 30)
         code, out = self.run(self.train_cmd(root))
         if code != 0:
