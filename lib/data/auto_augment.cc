@@ -41,7 +41,13 @@ constexpr double kRadToDeg = 180.0 / M_PI;
 // For the functions whose loops vectorise: GCC compiles them twice, for AVX2 and for the
 // baseline (SSE2), and runs the AVX2 copy on CPUs that have it. Both do the same float
 // operations (no FMA), so the results do not depend on the CPU.
+// Not under ThreadSanitizer: the clones' resolver runs while the dynamic linker relocates this
+// library, before TSan's runtime is up, and TSan's instrumentation of it crashes the process.
+#if defined(__SANITIZE_THREAD__)
+#define FORGE_AVX2_CLONES
+#else
 #define FORGE_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
 
 // A scratch buffer kept per thread larger than this is released after use.
 constexpr size_t kKeptScratchBytes = size_t{32} << 20;
