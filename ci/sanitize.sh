@@ -25,4 +25,4 @@ targets=("$@")
 exec bazel --output_base="$HOME/.cache/resnet-forge/bazel-sanitize" test "${configs[@]}" --symlink_prefix=/ \
   --test_timeout=1800 --local_test_jobs=1 \
   --test_env=LSAN_OPTIONS="suppressions=$PWD/ci/sanitizers/lsan.supp:print_suppressions=0" \
-  --test_env=TSAN_OPTIONS="suppressions=$PWD/ci/sanitizers/tsan.supp" "${targets[@]}"
+  --test_env=TSAN_OPTIONS="suppressions=$PWD/ci/sanitizers/tsan.supp:ignore_noninstrumented_modules=1" "${targets[@]}"
