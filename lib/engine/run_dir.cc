@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "lib/io/temporaries.h"
 #include "lib/train/checkpoint.h"
 
 namespace forge {
@@ -56,16 +57,7 @@ std::vector<SavedState> FindCheckpoints(const std::string& dir, std::vector<std:
 }
 
 std::vector<std::string> RemoveCheckpointTemporaries(const std::string& dir) {
-  std::vector<std::string> removed;
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
-    const size_t at = name.rfind(".ckpt.tmp.");
-    if (at == std::string::npos || name.size() != at + 16 || !entry.is_regular_file(error)) continue;
-    std::error_code removing;
-    if (fs::remove(entry.path(), removing)) removed.push_back(entry.path().string());
-  }
-  return removed;
+  return RemoveStaleTemporaries(dir, [](absl::string_view name) { return absl::EndsWith(name, ".ckpt"); });
 }
 
 std::vector<std::string> EpochCheckpoints(const std::string& dir) {

@@ -15,6 +15,7 @@
 #include "lib/data/synset_mapping.h"
 #include "lib/io/file.h"
 #include "lib/io/proto_file.h"
+#include "lib/io/temporaries.h"
 #include "lib/report/classification.h"
 #include "lib/report/format.h"
 #include "lib/report/markdown.h"
@@ -343,20 +344,6 @@ std::string ReadmeBlock(const ReportOptions& options, const std::string& out_dir
   return block;
 }
 
-// Removes `dir`/`name`.tmp.XXXXXX: the temporary file lib/io/file.h's WriteFileAtomically made
-// for `name` in a process that was killed before renaming it.
-void RemoveStaleTemporaries(const std::string& dir, const std::string& name) {
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const std::string file = entry.path().filename().string();
-    if (file.size() == name.size() + 11 && file.compare(0, name.size() + 5, name + ".tmp.") == 0 &&
-        entry.is_regular_file(error)) {
-      std::error_code removing;
-      fs::remove(entry.path(), removing);
-    }
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<ReportResult> RunReport(const ReportOptions& options) {
@@ -393,11 +380,13 @@ absl::StatusOr<ReportResult> RunReport(const ReportOptions& options) {
     return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create output directory ", result.out_dir));
   }
   // What a report killed mid-write (kill -9) left of the files it was writing.
-  for (const char* name : kOutputs) RemoveStaleTemporaries(result.out_dir, name);
+  RemoveStaleTemporaries(result.out_dir, [](absl::string_view name) {
+    return std::find(std::begin(kOutputs), std::end(kOutputs), name) != std::end(kOutputs);
+  });
   if (!options.readme.empty()) {
     const fs::path readme(options.readme);
     RemoveStaleTemporaries(readme.parent_path().empty() ? "." : readme.parent_path().string(),
-                           readme.filename().string());
+                           [&readme](absl::string_view name) { return name == readme.filename().string(); });
   }
   for (const auto& [name, contents] : rendered->files) {
     if (absl::Status status = WriteFileAtomically((fs::path(result.out_dir) / name).string(), contents);

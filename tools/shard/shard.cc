@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/data/image_folder.h"
+#include "lib/io/temporaries.h"
 #include "lib/data/random.h"
 #include "lib/io/file.h"
 #include "lib/io/proto_file.h"
@@ -441,23 +442,18 @@ void RemoveIfPresent(const std::string& path) {
 // Removes what a killed run (kill -9, a lost machine) left of the files it was writing: the
 // temporaries ("<output>.tmp.XXXXXX", lib/io/file.h) of this split's shards, indexes, manifest and
 // journal. A clean exit removes its own; these would otherwise stay forever, each up to a shard.
-void RemoveStaleTemporaries(const std::string& out_dir, const std::string& split) {
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(out_dir, error)) {
-    const std::string name = entry.path().filename().string();
-    const size_t at = name.rfind(".tmp.");
-    if (at == std::string::npos || name.size() != at + 11 || !entry.is_regular_file(error)) continue;
-    const std::string output = name.substr(0, at);
+void RemoveStaleShardTemporaries(const std::string& out_dir, const std::string& split) {
+  auto is_output = [&split](absl::string_view name) {
+    const std::string output(name);
     int index = 0, count = 0;
     const bool shard_file =
         absl::StartsWith(output, split + "-") &&
-        (absl::EndsWith(output, ".rec") || absl::EndsWith(output, ".rec.idx")) &&
         std::sscanf(output.c_str() + split.size(), "-%5d-of-%5d", &index, &count) == 2 &&
         (output == ShardFileName(split, index, count) || output == ShardFileName(split, index, count) + ".idx");
-    if (shard_file || output == ManifestFileName(split) || output == JournalFileName(split)) {
-      LOG(INFO) << "removing " << entry.path().string() << ", left by an interrupted run";
-      RemoveIfPresent(entry.path().string());
-    }
+    return shard_file || output == ManifestFileName(split) || output == JournalFileName(split);
+  };
+  for (const std::string& path : RemoveStaleTemporaries(out_dir, is_output)) {
+    LOG(INFO) << "removed " << path << ", left by an interrupted run";
   }
 }
 
@@ -479,7 +475,7 @@ absl::StatusOr<ShardResult> RunShard(const ShardRunOptions& options) {
   std::error_code error;
   fs::create_directories(options.out_dir, error);
   if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("cannot create --out_dir=", options.out_dir));
-  RemoveStaleTemporaries(options.out_dir, plan.split);
+  RemoveStaleShardTemporaries(options.out_dir, plan.split);
 
   ShardResult result;
   result.manifest_path = (fs::path(options.out_dir) / ManifestFileName(plan.split)).string();
