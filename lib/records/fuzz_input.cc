@@ -2,7 +2,11 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/str_replace.h"
+#include "lib/records/record_reader.h"
 #include "lib/records/record_writer.h"
 
 namespace forge {
@@ -24,6 +28,21 @@ std::string FuzzInputForPayloads(const std::vector<std::string>& payloads) {
     input += "\\\n";
   }
   return input + '\1';
+}
+
+std::vector<std::string> FuzzInputsForRecordFile(const std::string& path) {
+  RecordReader reader(path);
+  std::vector<std::string> payloads;
+  std::string payload, file;
+  while (reader.ReadRecord(&payload)) {
+    payloads.push_back(payload);
+    AppendFramedRecord(payload, &file);
+  }
+  if (!reader.status().ok()) {
+    std::fprintf(stderr, "cannot make seeds of %s: %s\n", path.c_str(), std::string(reader.status().message()).c_str());
+    std::abort();
+  }
+  return {FuzzInputForPayloads(payloads), FuzzInputForFile(file)};
 }
 
 }  // namespace forge

@@ -21,6 +21,10 @@ std::string RecordFileFromFuzzInput(const uint8_t* data, size_t size);
 std::string FuzzInputForFile(const std::string& file);
 std::string FuzzInputForPayloads(const std::vector<std::string>& payloads);
 
+// Both seeds for the record file at `path` (its records as payloads, and the file as is); aborts
+// if it cannot be read: seeds are made from files the code under test has just written.
+std::vector<std::string> FuzzInputsForRecordFile(const std::string& path);
+
 }  // namespace forge
 
 #endif  // FORGE_LIB_RECORDS_FUZZ_INPUT_H_

@@ -11,8 +11,6 @@
 #include "glog/logging.h"
 #include "lib/fuzzing/fuzz_target.h"
 #include "lib/records/fuzz_input.h"
-#include "lib/records/record_reader.h"
-#include "lib/records/record_writer.h"
 #include "lib/train/checkpoint.h"
 
 namespace {
@@ -61,13 +59,5 @@ std::vector<std::string> ForgeFuzzSeeds() {
   const std::string path = forge::WriteScratchFile("", "seed.ckpt");
   absl::Status status = forge::SaveCheckpoint(path, state, *nets.model, &nets.optimizer, nets.ema.get());
   CHECK(status.ok()) << status;
-  forge::RecordReader reader(path);
-  std::vector<std::string> payloads;
-  std::string payload, file;
-  while (reader.ReadRecord(&payload)) {
-    payloads.push_back(payload);
-    forge::AppendFramedRecord(payload, &file);
-  }
-  CHECK(reader.status().ok()) << reader.status();
-  return {forge::FuzzInputForPayloads(payloads), forge::FuzzInputForFile(file)};
+  return forge::FuzzInputsForRecordFile(path);
 }

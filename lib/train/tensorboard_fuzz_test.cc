@@ -10,8 +10,6 @@
 #include "glog/logging.h"
 #include "lib/fuzzing/fuzz_target.h"
 #include "lib/records/fuzz_input.h"
-#include "lib/records/record_reader.h"
-#include "lib/records/record_writer.h"
 #include "lib/train/tensorboard.h"
 #include "proto/tensorboard.pb.h"
 
@@ -40,12 +38,5 @@ std::vector<std::string> ForgeFuzzSeeds() {
     CHECK((*writer)->AddScalar("train/lr", step, 0.1, 1000.0 + step).ok());
   }
   CHECK((*writer)->Flush().ok());
-  forge::RecordReader reader((*writer)->path());
-  std::vector<std::string> payloads;
-  std::string payload;
-  while (reader.ReadRecord(&payload)) payloads.push_back(payload);
-  CHECK(reader.status().ok()) << reader.status();
-  std::string file;
-  for (const std::string& p : payloads) forge::AppendFramedRecord(p, &file);
-  return {forge::FuzzInputForPayloads(payloads), forge::FuzzInputForFile(file)};
+  return forge::FuzzInputsForRecordFile((*writer)->path());
 }
