@@ -32,7 +32,8 @@ fi
 if ((each)); then
   seconds=$budget runs=(-runs=10000000)
 else
-  seconds=$((budget / ${#targets[@]})) runs=()
+  # The short pass (CI's) mutates from a fixed seed, so that a run finds what the last one found.
+  seconds=$((budget / ${#targets[@]})) runs=(-seed=1)
   ((seconds >= 1)) || seconds=1
 fi
 
