@@ -118,11 +118,8 @@ class Matrix:
 # ---- files -----------------------------------------------------------------------------------------
 
 def sha(path):
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def tree(root, skip=()):
@@ -136,6 +133,14 @@ def tree(root, skip=()):
                 continue
             found[rel] = sha(path)
     return found
+
+
+def same_tree(expected, root, problems):
+    """Whether the tree under root is `expected`; if not, says how in `problems`."""
+    diff = tree_diff(expected, tree(root))
+    if diff:
+        problems.append("after the rerun: " + diff)
+    return not diff
 
 
 def tree_diff(expected, actual):
@@ -338,6 +343,15 @@ class Faults(Matrix):
         fresh(out)
         return "\n".join(rows)
 
+    def rerun(self, cmd, problems, same):
+        """Runs `cmd` again once space is back; returns its output and 1 if it ended with an output
+        lost (`same()` false: it says what in `problems`), else 0."""
+        code, out = self.run(cmd)
+        if code != 0:
+            problems.append("the rerun failed: " + out[-200:])
+            return out, 0
+        return out, 0 if same() else 1
+
     def same_run(self, run_dir, problems, what):
         """Whether run_dir ended as the baseline run: same predictions, same epochs in the log and
         the same (step, tag) events."""
@@ -390,13 +404,10 @@ class Faults(Matrix):
                 lost += 1
                 problems.append("epoch_0001.ckpt differs from an undisturbed run's")
             self.grow("df_ckpt/checkpoints", ckpt_size * 8)
-        code, out = self.run(self.train_cmd("df_ckpt"))
+        out, rerun_lost = self.rerun(self.train_cmd("df_ckpt"), problems, lambda: self.same_run("df_ckpt", problems, "rerun"))
+        lost += rerun_lost
         if temporaries("df_ckpt"):
             problems.append("temporary files left after the rerun: " + ",".join(temporaries("df_ckpt")))
-        if code != 0:
-            problems.append("the rerun failed: " + out[-200:])
-        elif not self.same_run("df_ckpt", problems, "rerun"):
-            lost += 1
         self.row("disk full (" + self.how_full() + ")", "train: checkpoint save", 1, lost, problems)
         self.release("df_ckpt")
 
@@ -446,11 +457,8 @@ class Faults(Matrix):
             for path in self.mounts:
                 if path.startswith(os.path.abspath(root)):
                     self.grow(path, 1 << 30)
-        code, out = self.run(self.train_cmd(root))
-        if code != 0:
-            problems.append("the rerun failed: " + out[-200:])
-        elif not self.same_run(root, problems, "rerun"):
-            lost += 1
+        out, rerun_lost = self.rerun(self.train_cmd(root), problems, lambda: self.same_run(root, problems, "rerun"))
+        lost += rerun_lost
         failed_on = re.search(r"(\S+): (No space|File too large)", out)
         note = "" if mounted or not failed_on else "failed on " + os.path.basename(failed_on.group(1))
         self.row("disk full (" + self.how_full() + ")", "train: " + target, 1, lost, problems, note)
@@ -478,16 +486,10 @@ class Faults(Matrix):
             problems.append("no shard was finished before the disk filled: size the tmpfs again")
         if mounted:
             self.grow("sh", total * 4)
-        code, out = self.run(self.shard_cmd)
-        if code != 0:
-            problems.append("the rerun failed: " + out[-200:])
-        else:
-            diff = tree_diff(self.shard_tree, tree("sh"))
-            if diff:
-                lost += 1
-                problems.append("after the rerun: " + diff)
-            reused = re.search(r"reused=(\d+)", out)
-            note = "rerun reused %s of 4 shards" % (reused.group(1) if reused else "?")
+        out, rerun_lost = self.rerun(self.shard_cmd, problems, lambda: same_tree(self.shard_tree, "sh", problems))
+        lost += rerun_lost
+        reused = re.search(r"reused=(\d+)", out)
+        note = "rerun reused %s of 4 shards" % (reused.group(1) if reused else "?")
         code, out = self.run([self.tool("shard"), "--verify=sh/train.manifest.txtpb"])
         if code != 0:
             problems.append("verify after the rerun: " + out[-200:])
@@ -532,14 +534,7 @@ class Faults(Matrix):
                 problems.append(name + " is not the earlier report's any more")
         if mounted:
             os.unlink("rt/filler")
-        code, out = self.run(self.report_cmd)
-        if code != 0:
-            problems.append("the rerun failed: " + out[-200:])
-        else:
-            diff = tree_diff(self.report_tree, tree("rt"))
-            if diff:
-                lost += 1
-                problems.append("after the rerun: " + diff)
+        lost += self.rerun(self.report_cmd, problems, lambda: same_tree(self.report_tree, "rt", problems))[1]
         self.row("disk full (" + self.how_full() + ")", "report: its outputs", 1, lost, problems)
         self.release("rt")
 
