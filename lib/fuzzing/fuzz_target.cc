@@ -33,6 +33,12 @@ const std::string& ScratchDir() {
 
 }  // namespace
 
+std::string ScratchFolder(absl::string_view name) {
+  std::string path = absl::StrCat(ScratchDir(), "/", name);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
 std::string WriteScratchFile(absl::string_view bytes, absl::string_view name) {
   std::string path = absl::StrCat(ScratchDir(), "/", name);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -38,9 +38,13 @@ inline uint64_t FuzzInputHash(absl::string_view bytes) {
   return hash;
 }
 
-// Writes `bytes` to the file `name` (a relative path; missing folders are made) in a folder of
-// this process's own (under $TEST_TMPDIR, else $TMPDIR, else /tmp; removed at exit) and returns
-// its path, for code under test that reads files. Each call replaces the file. Aborts if it cannot be written: the fuzzer cannot go on.
+// The folder `name` (a relative path, made if missing) in a folder of this process's own (under
+// $TEST_TMPDIR, else $TMPDIR, else /tmp; removed at exit), for code under test that writes files.
+std::string ScratchFolder(absl::string_view name);
+
+// Writes `bytes` to the file `name` (a relative path; missing folders are made) in that folder of
+// this process's own and returns its path, for code under test that reads files. Each call
+// replaces the file. Aborts if it cannot be written: the fuzzer cannot go on.
 std::string WriteScratchFile(absl::string_view bytes, absl::string_view name);
 
 }  // namespace forge

@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "lib/fuzzing/fuzz_target.h"
+#include "lib/io/file.h"
 
 namespace {
 
@@ -23,21 +22,21 @@ struct Input {
   std::string bytes;
 };
 
-bool ReadFile(const std::filesystem::path& path, std::vector<Input>* inputs) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+bool Read(const std::filesystem::path& path, std::vector<Input>* inputs) {
+  absl::StatusOr<std::string> bytes = forge::ReadFile(path.string());
+  if (!bytes.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(bytes.status().message()).c_str());
     return false;
   }
-  inputs->push_back({path.string(), std::string(std::istreambuf_iterator<char>(in), {})});
+  inputs->push_back({path.string(), *std::move(bytes)});
   return true;
 }
 
 bool Collect(const std::filesystem::path& path, std::vector<Input>* inputs) {
   std::error_code error;
-  if (!std::filesystem::is_directory(path, error)) return ReadFile(path, inputs);
+  if (!std::filesystem::is_directory(path, error)) return Read(path, inputs);
   for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
-    if (entry.is_regular_file() && !ReadFile(entry.path(), inputs)) return false;
+    if (entry.is_regular_file() && !Read(entry.path(), inputs)) return false;
   }
   if (error) std::fprintf(stderr, "cannot list %s: %s\n", path.c_str(), error.message().c_str());
   return !error;
@@ -66,10 +65,9 @@ int main(int argc, char** argv) {
   if (!seeds_dir.empty()) {
     std::filesystem::create_directories(seeds_dir);
     for (const Input& input : inputs) {
-      std::ofstream out(std::filesystem::path(seeds_dir) / ContentName(input.bytes), std::ios::binary);
-      out << input.bytes;
-      if (!out.flush()) {
-        std::fprintf(stderr, "cannot write a seed to %s\n", seeds_dir.c_str());
+      const std::string path = (std::filesystem::path(seeds_dir) / ContentName(input.bytes)).string();
+      if (absl::Status status = forge::WriteFileAtomically(path, input.bytes); !status.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
         return 1;
       }
     }

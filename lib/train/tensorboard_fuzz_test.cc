@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 }
 
 std::vector<std::string> ForgeFuzzSeeds() {
-  const std::string dir = std::filesystem::path(forge::WriteScratchFile("", "seeds/unused")).parent_path();
+  const std::string dir = forge::ScratchFolder("seeds");
   absl::StatusOr<std::unique_ptr<forge::EventWriter>> writer = forge::EventWriter::Create(dir);
   CHECK(writer.ok()) << writer.status();
   for (int step = 0; step < 6; ++step) {

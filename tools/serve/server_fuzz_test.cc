@@ -13,8 +13,6 @@
 #include <string>
 #include <vector>
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "glog/logging.h"
@@ -31,7 +29,7 @@ struct Served {
 
 Served& TheServer() {
   static Served* served = [] {
-    const std::string dir = std::filesystem::path(forge::WriteScratchFile("", "serve/unused")).parent_path();
+    const std::string dir = forge::ScratchFolder("serve");
     absl::StatusOr<forge::ServeTestInputs> inputs = forge::WriteServeTestInputs(dir);
     CHECK(inputs.ok()) << inputs.status();
     absl::StatusOr<std::unique_ptr<forge::Predictor>> predictor = forge::Predictor::Create(inputs->predictor);
