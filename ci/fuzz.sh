@@ -46,6 +46,9 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS="suppressions=$PWD/ci/sanitizers/lsan.supp:print_suppressions=0"
 
+# A final statistic of libFuzzer's log: stat NAME LOG
+stat() { grep -o "^stat::$1: *[0-9]*" "$2" | grep -o '[0-9]*$' || echo "?"; }
+
 failed=0
 rows=()
 for target in "${targets[@]}"; do
@@ -63,7 +66,6 @@ for target in "${targets[@]}"; do
   "$bin/$package/$fuzzer" -max_total_time="$seconds" "${runs[@]}" -print_final_stats=1 -timeout=25 \
     -rss_limit_mb=4096 -artifact_prefix="$dir/findings/" "${dict[@]}" "$dir/corpus" "$dir/seeds" \
     > "$dir/fuzz.log" 2>&1 || status=$?
-  stat() { grep -o "^stat::$1: *[0-9]*" "$dir/fuzz.log" | grep -o '[0-9]*$' || echo "?"; }
   coverage=$(grep -o 'cov: [0-9]*' "$dir/fuzz.log" | tail -1 | cut -d' ' -f2)
   findings=$(find "$dir/findings" -type f | wc -l)
   if ((status != 0 || findings != 0)); then
@@ -71,7 +73,7 @@ for target in "${targets[@]}"; do
     echo "fuzz: $target FOUND A PROBLEM (exit $status); log: $dir/fuzz.log, inputs: $dir/findings/" >&2
     grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|Check failed' "$dir/fuzz.log" >&2 || true
   fi
-  rows+=("| $target | $(stat number_of_executed_units) | $(stat average_exec_per_sec) | ${coverage:-?} | $(find "$dir/corpus" -type f | wc -l) | $findings |")
+  rows+=("| $target | $(stat number_of_executed_units "$dir/fuzz.log") | $(stat average_exec_per_sec "$dir/fuzz.log") | ${coverage:-?} | $(find "$dir/corpus" -type f | wc -l) | $findings |")
 done
 
 echo "| target | executions | per second | edges covered | corpus | findings |"

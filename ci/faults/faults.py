@@ -135,6 +135,17 @@ def tree(root, skip=()):
     return found
 
 
+def failed_naming_the_file(tool, code, out, root, problems):
+    """Checks that `tool`, out of space writing under `root`, exited with 1 naming the file and
+    left no temporary file; says what is wrong in `problems`."""
+    if code != 1:
+        problems.append("%s exited with %d on a full disk (expected 1)" % (tool, code))
+    if not re.search(re.escape(root) + r"/\S+: (No space|File too large)", out):
+        problems.append("the message does not name the file: " + out[-300:])
+    if temporaries(root):
+        problems.append("temporary files left: " + ",".join(temporaries(root)))
+
+
 def same_tree(expected, root, problems):
     """Whether the tree under root is `expected`; if not, says how in `problems`."""
     diff = tree_diff(expected, tree(root))
@@ -470,12 +481,7 @@ class Faults(Matrix):
         total = sum(os.path.getsize(os.path.join("sh_ref", f)) for f in os.listdir("sh_ref"))
         mounted = self.mount("sh", total // 2)
         code, out = self.run(self.shard_cmd, fsize=None if mounted else 300000)
-        if code != 1:
-            problems.append("shard exited with %d on a full disk (expected 1)" % code)
-        if not re.search(r"sh/\S+: (No space|File too large)", out):
-            problems.append("the message does not name the file: " + out[-300:])
-        if temporaries("sh"):
-            problems.append("temporary files left: " + ",".join(temporaries("sh")))
+        failed_naming_the_file("shard", code, out, "sh", problems)
         # Every shard written before the disk filled is the undisturbed run's, and verifies.
         kept = [f for f in os.listdir("sh") if f.endswith(".rec") or f.endswith(".idx")]
         for name in kept:
@@ -515,12 +521,7 @@ class Faults(Matrix):
                     f.write(chunk[:min(room, len(chunk))])
                     room -= len(chunk)
         code, out = self.run(self.report_cmd, fsize=None if mounted else 8192)
-        if code != 1:
-            problems.append("report exited with %d on a full disk (expected 1)" % code)
-        if not re.search(r"rt/\S+: (No space|File too large)", out):
-            problems.append("the message does not name the file: " + out[-300:])
-        if temporaries("rt"):
-            problems.append("temporary files left: " + ",".join(temporaries("rt")))
+        failed_naming_the_file("report", code, out, "rt", problems)
         # Each file is the earlier report's or the new one's, whole; README and logs.md (written
         # last) still the earlier ones.
         now = tree("rt", skip=("filler",))
