@@ -8,6 +8,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
 #include "absl/strings/match.h"
@@ -255,6 +256,29 @@ TEST(ExportTest, AForeignFileNeedsTheModelNameAndMustFitIt) {
   file.tensors[0].dtype = SafetensorsDtype::kI32;
   status = LoadTrainedModel(Write(file, "ints.safetensors"), "resnet18", 3).status();
   EXPECT_THAT(status.message(), HasSubstr(absl::StrCat(file.tensors[0].name, " is Int in the file, Float in the model")));
+}
+
+TEST(ExportTest, LoadTrainedModelReadsBareLibTorchWeightsAndRefusesACraftedPickle) {
+  ResNet model = Model("resnet18", 3);
+  const std::string path = testdata::NewScratchDir() + "/bare.pt";
+  torch::save(model, path);
+  absl::StatusOr<TrainedModel> loaded = LoadTrainedModel(path, "resnet18", 3);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ExpectSameStateDict(*model, *loaded->model);
+
+  // data.pkl writes memo entry 1701536610 first: LibTorch's unpickler would allocate 27 GB.
+  std::string archive;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
+    archive.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  const std::string pickle = "\x80\x02]rbcke.";
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  writer.writeEndOfFile();
+  testdata::WriteTestFile(path, archive);
+  const absl::Status status = LoadTrainedModel(path, "resnet18", 3).status();
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr(absl::StrCat(path, ": cannot load weights for resnet18: the archive's record 'data.pkl'")));
 }
 
 TEST(ExportTest, RefusesMalformedMetadata) {

@@ -12,8 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "lib/engine/export.h"
 #include "lib/engine/state_dict.h"
+#include "lib/io/file.h"
 #include "lib/io/safetensors.h"
 #include "lib/train/checkpoint.h"
+#include "lib/train/torch_archive.h"
 
 namespace forge {
 namespace {
@@ -111,8 +113,15 @@ absl::StatusOr<TrainedModel> LoadTrainedModel(const std::string& path, const std
   if (weights == Weights::kEma) {
     return absl::InvalidArgumentError(absl::StrCat(path, " holds bare weights, not a checkpoint with EMA weights"));
   }
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  if (absl::Status status = CheckTorchArchive(*bytes); !status.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": cannot load weights for ", name, ": ", status.message()));
+  }
   try {
-    torch::load(trained.model, path);
+    torch::serialize::InputArchive archive;
+    archive.load_from(bytes->data(), bytes->size());
+    trained.model->load(archive);
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": cannot load weights for ", name, ": ", e.what_without_backtrace()));

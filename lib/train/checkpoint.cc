@@ -22,6 +22,7 @@
 #include "lib/records/crc32c.h"
 #include "lib/records/record_reader.h"
 #include "lib/records/record_writer.h"
+#include "lib/train/torch_archive.h"
 
 namespace forge {
 namespace {
@@ -213,6 +214,9 @@ absl::Status LoadCheckpoint(const std::string& path, TrainState* state, torch::n
   }
   if (ema != nullptr && !stored.has_ema()) {
     return absl::FailedPreconditionError(absl::StrCat(path, " holds no EMA weights"));
+  }
+  if (absl::Status status = CheckTorchArchive(tensors); !status.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt checkpoint: ", status.message()));
   }
   std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
   try {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -377,6 +378,31 @@ TEST_F(CheckpointTest, FlippedBytesAndTruncationsAreDataLoss) {
   testdata::WriteTestFile(bad, good);
   ASSERT_TRUE(LoadCheckpoint(bad, nullptr, *target, &target_optimizer).ok());
   ExpectSameModel(model, target);
+}
+
+TEST_F(CheckpointTest, RefusesAPickleThatWouldMakeLibTorchAllocateGigabytes) {
+  // A checkpoint with valid CRCs whose archive's data.pkl writes memo entry 1701536610 first:
+  // LibTorch's unpickler would allocate 27 GB for its memo table (found by checkpoint_fuzz_test).
+  TinyNet model;
+  const std::string good = Path("good.ckpt");
+  ASSERT_TRUE(SaveCheckpoint(good, SampleState(), *model, nullptr).ok());
+  std::string archive;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
+    archive.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  const std::string pickle = "\x80\x02]rbcke.";
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  writer.writeEndOfFile();
+  std::string bytes;
+  AppendFramedRecord(ReadTrainState(good)->SerializeAsString(), &bytes);
+  AppendFramedRecord(archive, &bytes);
+  const std::string path = Path("crafted.ckpt");
+  testdata::WriteTestFile(path, bytes);
+  const absl::Status status = LoadCheckpoint(path, nullptr, *model, nullptr);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(status.message(), HasSubstr(absl::StrCat(path, ": corrupt checkpoint: the archive's record 'data.pkl'")));
+  EXPECT_THAT(status.message(), HasSubstr("writes memo entry 1701536610 when only 0 entries exist"));
 }
 
 TEST_F(CheckpointTest, FailedSaveLeavesTheOldCheckpoint) {
