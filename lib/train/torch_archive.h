@@ -1,10 +1,16 @@
 // Checks a LibTorch archive (the zip that torch::serialize::OutputArchive writes: pickles plus raw
-// tensor records) before LibTorch parses it. LibTorch's unpickler takes memo indices and string
-// lengths from the file and allocates what they say before finding out that the data is not there:
-// one crafted 25 KB checkpoint asked for 27 GB. CheckTorchArchive refuses such an archive with a
-// clear message instead. It does not prove an archive sound; LibTorch's own checks still run.
+// tensor records) before LibTorch parses it. LibTorch's unpickler trusts the file: it allocates
+// what memo indices and string lengths say (one crafted 25 KB checkpoint asked for 27 GB), and a
+// tensor's storage takes its size from the pickle, not from the record that holds its bytes, so
+// a crafted file could make it read past that record. CheckTorchArchive refuses such archives
+// with a clear message instead. It does not prove an archive sound; LibTorch's checks still run.
 #ifndef FORGE_LIB_TRAIN_TORCH_ARCHIVE_H_
 #define FORGE_LIB_TRAIN_TORCH_ARCHIVE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -12,15 +18,18 @@
 namespace forge {
 
 // `archive` is a zip that LibTorch can open (its reader, miniz, checks the records' bounds) and
-// every pickle in it (*.pkl) passes CheckPickle. A DataLossError otherwise, naming the record; the
-// caller adds the file's name.
+// every pickle in it (name.pkl) passes CheckPickle, its storages being the records under name/.
+// A DataLossError otherwise, naming the record; the caller adds the file's name.
 absl::Status CheckTorchArchive(absl::string_view archive);
 
-// Walks the opcodes of a pickle (protocols 0 to 5) up to its STOP: every opcode is one of the
-// protocol's, every argument lies within the data, memo entries are written in order (index n only
-// once n entries exist, as every pickler writes them) and read only once written. A DataLossError
-// naming the opcode and its byte offset otherwise.
-absl::Status CheckPickle(absl::string_view pickle);
+// Follows a pickle up to its STOP as LibTorch's unpickler would: only the opcodes it reads, every
+// argument within the data, memo entries written in order (index n only once n entries exist, as
+// every pickler writes them) and read only once written, no opcode taking more values from the
+// stack than it holds, and every storage reference ('storage', type, key, location, elements)
+// naming a record of `record_size` (nullopt: no such record) that holds those elements. A
+// DataLossError naming the opcode and its byte offset otherwise.
+absl::Status CheckPickle(absl::string_view pickle,
+                         const std::function<std::optional<uint64_t>(const std::string& key)>& record_size);
 
 }  // namespace forge
 
