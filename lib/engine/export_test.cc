@@ -8,7 +8,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
 #include "absl/strings/match.h"
@@ -18,6 +17,7 @@
 #include "lib/io/safetensors.h"
 #include "lib/model/resnet.h"
 #include "lib/train/checkpoint.h"
+#include "lib/train/torch_archive_testing.h"
 #include "proto/checkpoint.pb.h"
 #include "testdata/scratch.h"
 
@@ -266,16 +266,8 @@ TEST(ExportTest, LoadTrainedModelReadsBareLibTorchWeightsAndRefusesACraftedPickl
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ExpectSameStateDict(*model, *loaded->model);
 
-  // data.pkl writes memo entry 1701536610 first: LibTorch's unpickler would allocate 27 GB.
-  std::string archive;
-  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
-    archive.append(static_cast<const char*>(data), size);
-    return size;
-  });
-  const std::string pickle = "\x80\x02]rbcke.";
-  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
-  writer.writeEndOfFile();
-  testdata::WriteTestFile(path, archive);
+  // An archive whose pickle would make LibTorch allocate 27 GB (kHugeMemoPickle).
+  testdata::WriteTestFile(path, ArchiveOfOnePickle(kHugeMemoPickle));
   const absl::Status status = LoadTrainedModel(path, "resnet18", 3).status();
   EXPECT_TRUE(absl::IsDataLoss(status)) << status;
   EXPECT_THAT(status.message(), HasSubstr(absl::StrCat(path, ": cannot load weights for resnet18: the archive's record 'data.pkl'")));

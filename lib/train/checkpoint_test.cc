@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/io/file.h"
 #include "lib/records/record_writer.h"
+#include "lib/train/torch_archive_testing.h"
 #include "testdata/scratch.h"
 
 namespace forge {
@@ -386,17 +386,9 @@ TEST_F(CheckpointTest, RefusesAPickleThatWouldMakeLibTorchAllocateGigabytes) {
   TinyNet model;
   const std::string good = Path("good.ckpt");
   ASSERT_TRUE(SaveCheckpoint(good, SampleState(), *model, nullptr).ok());
-  std::string archive;
-  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
-    archive.append(static_cast<const char*>(data), size);
-    return size;
-  });
-  const std::string pickle = "\x80\x02]rbcke.";
-  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
-  writer.writeEndOfFile();
   std::string bytes;
   AppendFramedRecord(ReadTrainState(good)->SerializeAsString(), &bytes);
-  AppendFramedRecord(archive, &bytes);
+  AppendFramedRecord(ArchiveOfOnePickle(kHugeMemoPickle), &bytes);
   const std::string path = Path("crafted.ckpt");
   testdata::WriteTestFile(path, bytes);
   const absl::Status status = LoadCheckpoint(path, nullptr, *model, nullptr);

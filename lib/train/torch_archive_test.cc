@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/train/torch_archive_testing.h"
 
 namespace forge {
 namespace {
@@ -39,17 +40,6 @@ std::optional<uint64_t> LinearRecords(const std::string& key) {
 }
 
 absl::Status Check(const std::string& opcodes) { return CheckPickle(Pickle(opcodes), LinearRecords); }
-
-std::string Archive(const std::function<void(caffe2::serialize::PyTorchStreamWriter&)>& write) {
-  std::string archive;
-  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
-    archive.append(static_cast<const char*>(data), size);
-    return size;
-  });
-  write(writer);
-  writer.writeEndOfFile();
-  return archive;
-}
 
 std::string LinearArchive() {
   torch::nn::Linear model(3, 2);
@@ -146,7 +136,7 @@ TEST(CheckTorchArchiveTest, RefusesAWeightReadFromItsBiasRecord) {
   // weight's 6 floats would be read from the bias's 8-byte record.
   std::istringstream original(LinearArchive());
   caffe2::serialize::PyTorchStreamReader reader(&original);
-  const std::string crafted = Archive([&](caffe2::serialize::PyTorchStreamWriter& writer) {
+  const std::string crafted = WriteTorchArchive([&](caffe2::serialize::PyTorchStreamWriter& writer) {
     for (const std::string& name : reader.getAllRecords()) {
       if (name == "version" || name == ".data/version" || name == ".data/serialization_id") continue;
       auto [data, size] = reader.getRecord(name);
@@ -166,10 +156,7 @@ TEST(CheckTorchArchiveTest, RefusesAWeightReadFromItsBiasRecord) {
 }
 
 TEST(CheckTorchArchiveTest, NamesTheRecordOfABadPickle) {
-  const std::string pickle = Pickle("]rbcke.");
-  const absl::Status status = CheckTorchArchive(Archive([&](caffe2::serialize::PyTorchStreamWriter& writer) {
-    writer.writeRecord("data.pkl", pickle.data(), pickle.size());
-  }));
+  const absl::Status status = CheckTorchArchive(ArchiveOfOnePickle(kHugeMemoPickle));
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("the archive's record 'data.pkl': pickle opcode 0x72 at byte 3"));
 }
