@@ -5,11 +5,14 @@
 // (reserved for failures of the model).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -56,17 +59,35 @@ std::string Exchange(int port, absl::string_view request) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  PCHECK(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  // libFuzzer's timer signal (SIGALRM) may interrupt a call that waits: a busy machine once saw
+  // connect fail with EINTR. The connection then completes in the background.
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    PCHECK(errno == EINTR);
+    pollfd writable{fd, POLLOUT, 0};
+    int ready;
+    while ((ready = poll(&writable, 1, 10000)) < 0 && errno == EINTR) {
+    }
+    PCHECK(ready == 1);
+    int error = 0;
+    socklen_t length = sizeof(error);
+    PCHECK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0);
+    CHECK_EQ(error, 0) << "connect: " << strerror(error);
+  }
   // The server may answer (e.g. 413) and close before reading everything: stop sending then.
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
   shutdown(fd, SHUT_WR);
   std::string answer;
   char buffer[65536];
-  for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    answer.append(buffer, static_cast<size_t>(n));
+  }
   close(fd);
   return answer;
 }
